@@ -1,0 +1,1 @@
+"""Trained model artifacts and their recipes."""
