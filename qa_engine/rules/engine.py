@@ -36,7 +36,7 @@ class _CompiledRule:
     rule: Rule
     expr: object
     positive: set[str]
-    words: dict[str, tuple[list[str], list[str]]]  # condition -> (keywords incl. lexicons, exclusions)
+    words: dict[str, tuple[frozenset[str], list[str]]]  # condition -> (keywords incl. lexicons, exclusions)
     regexes: dict[str, tuple[re.Pattern, re.Pattern | None]]
     per_utterance: bool
 
@@ -71,7 +71,7 @@ class RuleEngine:
                     kw = cond.keywords
                     # keywords meet transcripts in one form (half-width, Simplified)
                     raw = kw.words + [w for lex in kw.lexicons for w in lexicons[lex]]
-                    words[name] = (list(dict.fromkeys(normalize_text(w) for w in raw)),
+                    words[name] = (frozenset(normalize_text(w) for w in raw),
                                    [normalize_text(w) for w in kw.exclude])
                     phrases.update(words[name][0])
                     phrases.update(words[name][1])

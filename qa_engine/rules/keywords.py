@@ -21,8 +21,8 @@ _jieba_tokenizer = None
 _jieba_loaded: set[str] = set()
 
 
-def _tokenizer(dictionaries: Iterable[Path], words: Iterable[str]):
-    """jieba's tokenizer, created once per process. The pack's dictionaries and its own
+def _tokenizer(words: Iterable[str]):
+    """jieba's tokenizer, created once per process. The pack's dictionary words and its own
     keywords are added once each: word matching must know domain terms (工号, 挂失) or jieba
     splits them and a correct match would fail the boundary test."""
     global _jieba_tokenizer
@@ -32,16 +32,21 @@ def _tokenizer(dictionaries: Iterable[Path], words: Iterable[str]):
 
             jieba.setLogLevel(60)
             _jieba_tokenizer = jieba.Tokenizer()
-        for path in dictionaries:
-            key = str(Path(path).resolve())
-            if key not in _jieba_loaded:
-                _jieba_tokenizer.load_userdict(key)
-                _jieba_loaded.add(key)
         for word in words:
-            if "word:" + word not in _jieba_loaded:
+            if word not in _jieba_loaded:
                 _jieba_tokenizer.add_word(word)
-                _jieba_loaded.add("word:" + word)
+                _jieba_loaded.add(word)
         return _jieba_tokenizer
+
+
+def read_dictionary(path: Path) -> list[str]:
+    """A jieba user dictionary: one word per line, optionally followed by frequency and tag."""
+    words = []
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.append(line.split()[0])
+    return words
 
 
 class KeywordIndex:
@@ -56,7 +61,8 @@ class KeywordIndex:
                 self._automaton.add_word(phrase, phrase)
         if self.phrases:
             self._automaton.make_automaton()
-        self._dictionaries = tuple(dictionaries)
+        # read now: the files may be gone (or edited) by the time word matching first runs
+        self._domain_words = [w for path in dictionaries for w in read_dictionary(path)] + sorted(self.phrases)
         self._tokenizer = None
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -70,7 +76,7 @@ class KeywordIndex:
     def boundaries(self, text: str) -> set[int]:
         """Character offsets where a jieba token starts or ends."""
         if self._tokenizer is None:
-            self._tokenizer = _tokenizer(self._dictionaries, self.phrases)
+            self._tokenizer = _tokenizer(self._domain_words)
         edges: set[int] = set()
         for _word, start, end in self._tokenizer.tokenize(text):
             edges.add(start)

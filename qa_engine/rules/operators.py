@@ -61,13 +61,19 @@ class MatchCache:
         return edges
 
 
-def keyword_spans(op: KeywordsOp, words: list[str], excludes: list[str], utterance: Utterance,
+def keyword_spans(op: KeywordsOp, words: frozenset[str], excludes: list[str], utterance: Utterance,
                   cache: MatchCache) -> dict[str, list[tuple[int, int]]]:
     found = cache.scan(utterance)
+    if not found:
+        return {}
     excluded = [span for phrase in excludes for span in found.get(phrase, ())]
     result: dict[str, list[tuple[int, int]]] = {}
-    for word in words:
-        spans = [s for s in found.get(word, ()) if not (excluded and overlaps(s, excluded))]
+    # walk what the automaton found (a handful), not the word list (maybe thousands)
+    for word, spans in found.items():
+        if word not in words:
+            continue
+        if excluded:
+            spans = [s for s in spans if not overlaps(s, excluded)]
         if spans and op.match == "word":
             edges = cache.edges(utterance)
             spans = [s for s in spans if s[0] in edges and s[1] in edges]
@@ -76,7 +82,7 @@ def keyword_spans(op: KeywordsOp, words: list[str], excludes: list[str], utteran
     return result
 
 
-def eval_keywords(op: KeywordsOp, words: tuple[list[str], list[str]], utterances: list[Utterance],
+def eval_keywords(op: KeywordsOp, words: tuple[frozenset[str], list[str]], utterances: list[Utterance],
                   cache: MatchCache) -> Outcome:
     """``words``: (keywords, exclusion phrases), both already normalised like the text."""
     words, excludes = words
@@ -94,7 +100,7 @@ def eval_keywords(op: KeywordsOp, words: tuple[list[str], list[str]], utterances
     if op.require == "any":
         matched = bool(distinct)
     elif op.require == "all":
-        matched = distinct >= set(words)
+        matched = distinct >= words
     elif op.require == "none":
         matched = not distinct
         occurrences = []  # evidence of "none" is the absence itself

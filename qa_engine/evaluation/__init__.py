@@ -1,0 +1,1 @@
+"""Evaluation helpers: public data sets adapted to our types, rank statistics."""
