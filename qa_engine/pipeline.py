@@ -79,6 +79,12 @@ class Engine:
         info = self.scorecard.scorecard.scorecard
         return PackRef(id=info.id, version=info.version, sha256=self.scorecard.sha256)
 
+    @property
+    def model_version(self) -> str:
+        """Which analyzers (and model artifacts) produced a result: part of its identity, so a
+        new model creates a new result version instead of overwriting the old one."""
+        return ",".join(f"{a.name}@{getattr(a, 'version', '1')}" for a in self.analyzers)
+
     def analyze(self, conversations: list[Conversation]) -> None:
         for analyzer in self.analyzers:
             analyzer.analyze_many(conversations)

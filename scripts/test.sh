@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian machine, then run the test suite.
+# The README's test command. Slow tests (long real-model runs) are skipped unless QA_SLOW=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+# torch is pinned to the CPU wheel; a bare `torch` would pull several GB of CUDA packages
+.venv/bin/pip install -q -e '.[test]'
+
+markers=(-m "not slow")
+[ "${QA_SLOW:-0}" = 1 ] && markers=()
+.venv/bin/python -m pytest "${markers[@]}" -n 2 -q "$@"
