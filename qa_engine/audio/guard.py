@@ -24,7 +24,8 @@ HALLUCINATION_PHRASES = (
     "订阅转发", "打赏支持", "明镜与点点栏目", "请订阅", "欢迎订阅", "订阅我的频道", "下集再见",
     "下期再见", "我们下期见", "优优独播剧场", "YoYo Television Series Exclusive",
     "Amara.org", "由Amara", "字幕组", "中文字幕", "李宗盛", "本字幕", "索兰娅", "MING PAO",
-    "请不吝", "谢谢大家观看", "以上言论不代表本台立场",
+    "请不吝", "谢谢大家观看", "以上言论不代表本台立场", "作词", "作曲", "编曲", "词曲",
+    "感谢您的收看", "本期节目",
 )
 _NON_SPOKEN = re.compile(r"[\s\W_]+", re.UNICODE)
 _REPEAT = re.compile(r"(.{2,12}?)\1{3,}")  # a 2-12 char unit said 4+ times in a row
@@ -53,7 +54,7 @@ def phrase_coverage(text: str) -> float:
 def repetition(text: str) -> str | None:
     """The looping unit if the text repeats itself the way decoding loops do, else None."""
     bare = _bare(text)
-    for pattern in (_REPEAT, _REPEAT_CHAR):
+    for pattern in (_REPEAT_CHAR, _REPEAT):
         m = pattern.search(bare)
         if m and (m.end() - m.start()) >= 0.5 * len(bare):
             return m.group(1)

@@ -9,27 +9,16 @@ breaks 稍等一下), so we only convert numeral *runs* that are clearly numbers
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
+
+from qa_engine.text import normalize_text as _base_normalize
+from qa_engine.text import to_simplified
 
 _DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
            "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _UNITS = "十百千万亿"
 _RUN = re.compile(f"[{''.join(_DIGITS)}{_UNITS}点]+")
-_SPACE = re.compile(r"\s+")
 # Whitespace between two CJK characters is an ASR artefact, not a word boundary.
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc  # opencc-python-reimplemented: pure Python, a core dependency
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    return _t2s().convert(text)
 
 
 def _convert_run(run: str) -> str:
@@ -71,11 +60,11 @@ def fix_domain_terms(text: str) -> str:
 
 
 def normalize_text(raw: str) -> str:
-    """Half-width (NFKC), Simplified, collapsed whitespace, Chinese numerals as digits."""
-    text = unicodedata.normalize("NFKC", raw)
-    text = to_simplified(text)
+    """The engine's chat normalisation (width, Simplified, whitespace: ``qa_engine.text``), so
+    speech and chat meet rules in one form, plus what only ASR output needs: no spaces between
+    Chinese characters, Chinese numerals as digits, 工号 homophones fixed."""
+    text = _base_normalize(raw)
     text = _CJK_SPACE.sub("", text)
-    text = _SPACE.sub(" ", text).strip()
     return fix_domain_terms(normalize_numbers(text))
 
 

@@ -22,8 +22,8 @@ DUPLICATE_CHANNEL_CORR = 0.98  # "stereo" files that carry the same mix twice ar
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
-    """Metadata next to the recording: ``call.wav.json`` or ``call.json``."""
-    for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
+    """Metadata next to the recording: ``call.wav.json`` (the name ingest skips as a sidecar)."""
+    for candidate in (path.with_name(path.name + ".json"),):
         if candidate.is_file():
             try:
                 data = json.loads(candidate.read_text(encoding="utf-8"))
@@ -131,7 +131,7 @@ def load_call(path: Path | str, options: AudioOptions | None = None,
     reasons: list[str] = []
     if not utterances:
         reasons.append("no speech recognised in the recording")
-    if result.role_confidence < options.min_role_confidence:
+    if utterances and result.role_confidence < options.min_role_confidence:
         reasons.append(f"speaker roles uncertain (role_confidence {result.role_confidence:.2f}, "
                        f"{result.method})")
     if confidence is not None and confidence < options.min_asr_confidence:

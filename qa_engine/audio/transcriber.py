@@ -97,6 +97,8 @@ class FasterWhisperTranscriber:
                       initial_prompt=o.initial_prompt, no_speech_threshold=o.no_speech_threshold,
                       log_prob_threshold=o.logprob_threshold,
                       compression_ratio_threshold=o.compression_ratio_threshold)
+        if o.vad_filter:
+            kwargs["vad_parameters"] = {"threshold": o.vad_threshold}
         kwargs.update(o.extra)
         return kwargs
 
