@@ -43,7 +43,7 @@ def _pad(text: str, width: int) -> str:
 def summary_table(report: KpiReport, top: int) -> str:
     """Plain-text table of the overall line, the teams and the top agents (CJK-aware padding)."""
     kpis = [("quality_score", "质检分"), ("pass_rate", "合格率"), ("fcr", "FCR"), ("csat", "满意度"),
-            ("aht", "AHT"), ("negative_share", "负面占比")]
+            ("aht", "AHT"), ("first_response", "首响"), ("negative_share", "负面占比")]
     header = ["层级", "对象", "会话", "综合", "排名", *[label for _, label in kpis], "预警"]
     rows = []
     for level, entities in (("总体", [report.overall]), ("班组", report.teams), ("坐席", report.agents[:top])):

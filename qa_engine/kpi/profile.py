@@ -156,6 +156,7 @@ def _infer_band_type(value: Any) -> Any:
             return {"type": "steps", **value}
         if "full_at" in value or "zero_at" in value:
             return {"type": "linear", **value}
+        raise ValueError("a band needs full_at and zero_at (linear) or steps: [{threshold, points}]")
     return value
 
 

@@ -120,6 +120,8 @@ def test_linear_band_is_bounded_and_monotonic(a, b, full, width):
      "profiles.after_sales.kpis[1] (first_response).band: steps[0].points 16 exceeds max_points 15"),
     (lambda d: d["profiles"]["after_sales"]["kpis"].append(copy.deepcopy(d["profiles"]["after_sales"]["kpis"][0])),
      "profiles.after_sales: kpis: KPI 'fcr' listed twice"),
+    (lambda d: d["profiles"]["after_sales"]["kpis"][0].__setitem__("band", {"full": 1}),
+     "profiles.after_sales.kpis[0] (fcr).band: a band needs full_at and zero_at (linear) or steps"),
     (lambda d: d.__setitem__("default_profile", "sales"),
      "(top level): default_profile: 'sales' is not among profiles (after_sales)"),
     (lambda d: d.__setitem__("agents", {"a7": "tech"}),
