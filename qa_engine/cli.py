@@ -216,6 +216,12 @@ def _attach_optional_commands() -> None:
     except ImportError:
         pass
     main.add_command(models, "models")
+    try:  # the service (api/, extra "service"); without it the engine CLI works as before
+        from api.cli import COMMANDS as service_commands
+    except ImportError:
+        service_commands = {}
+    for name, command in service_commands.items():
+        main.add_command(command, name)
 
 
 _attach_optional_commands()

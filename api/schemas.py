@@ -1,0 +1,124 @@
+"""Request and response bodies of the HTTP API (they are the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds")
+
+
+class Me(BaseModel):
+    user_id: int
+    username: str
+    role: str
+    agent_id: str | None
+    teams: list[str]
+    can_unmask: bool
+    via: str
+    scopes: list[str] | None
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: str | None = Field(default=None, description="defaults to your role; never more than it")
+    scopes: list[str] | None = None
+
+
+class ApiKeyCreated(BaseModel):
+    key: str = Field(description="shown once; store it now")
+    prefix: str
+    name: str
+    role: str
+    scopes: list[str]
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None = None
+    run_after: datetime | None = None
+
+
+class AcceptedConversation(BaseModel):
+    id: str
+    external_id: str | None
+    channel: str
+    status: str
+
+
+class UploadAccepted(BaseModel):
+    upload_id: str
+    replayed: bool = Field(description="true when this answers a retry with the same Idempotency-Key")
+    conversations: list[AcceptedConversation]
+
+
+class ResultSummary(BaseModel):
+    id: int
+    version: int
+    score: float
+    grade: str
+    veto: bool
+    passed: bool
+    needs_review: bool
+    rule_pack: dict[str, str]
+    scorecard: dict[str, str]
+    model_version: str
+    engine_version: str
+    created_at: datetime
+
+
+class ResultOut(ResultSummary):
+    result: dict[str, Any] = Field(description="the engine's ScoreResult (schemas/score-result.v1.json): "
+                                               "scorecard, hits with evidence, transcript, emotion timeline")
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    external_id: str | None
+    channel: str
+    agent_id: str | None
+    team_id: str | None
+    customer_id: str | None
+    started_at: datetime | None
+    status: str
+    error: str | None
+    has_audio: bool
+    created_at: datetime
+    latest: ResultSummary | None = None
+
+
+class ConversationDetail(ConversationSummary):
+    metadata: dict[str, Any]
+    jobs: list[JobOut]
+    result: ResultOut | None = Field(default=None, description="latest result version, if scored")
+
+
+class ConversationPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ConversationSummary]
+
+
+class ResultList(BaseModel):
+    conversation_id: str
+    items: list[ResultOut]
+
+
+class RescoreAccepted(BaseModel):
+    conversation_id: str
+    job: JobOut
+
+
+class Health(BaseModel):
+    status: str
+    detail: str = ""
