@@ -331,8 +331,10 @@ def build_conversation(
         u = utterances[i]
         start, end = resolved[i]
         try:
+            # words=[] given explicitly: cheaper than pydantic deep-copying the default per row
             built.append(Utterance(index=index, speaker=u.speaker, text=normalize_text(u.text),
-                                   raw_text=u.raw_text, start=start, end=end, **u.extra))
+                                   raw_text=u.raw_text, start=start, end=end,
+                                   **{"words": [], **u.extra}))
         except ValidationError as exc:
             raise _pydantic_problem(exc, u.record, u.prefix) from None
 

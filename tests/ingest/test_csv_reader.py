@@ -163,6 +163,7 @@ def test_bad_rows_fail_only_their_conversation(tmp_path: Path) -> None:
     ("", "", "", "file is empty"),
     ("conversation_id,speaker,text\n", "", "", "no data rows"),
     ("\n\nconversation_id,speaker,text\n", "", "", "first line is blank"),
+    ('"conversation_id,speaker,text\n', "row 1", "", "unreadable header"),
 ])
 def test_errors(tmp_path: Path, rows: Any, record: str, field: str, fragment: str) -> None:
     path = write(tmp_path, rows)
@@ -170,6 +171,21 @@ def test_errors(tmp_path: Path, rows: Any, record: str, field: str, fragment: st
     assert isinstance(err, IngestError)
     assert (err.file, err.record, err.field) == (str(path), record, field)
     assert fragment in err.message
+
+
+def test_broken_quoting_and_huge_field_are_row_errors(tmp_path: Path) -> None:
+    text = ('conversation_id,speaker,text\nc1,agent,"' + "x" * 200_000 + '"\nc2,agent,他说"你好"\n'
+            'c3,agent,"unterminated\n')
+    results = read(write(tmp_path, text))
+    assert [getattr(r, "record", None) or r.id for r in results] == ["row 2", "row 4", "c2"]
+    assert "field larger than field limit" in results[0].message
+    assert "unexpected end of data" in results[1].message
+    assert results[2].utterances[0].text == '他说"你好"'
+
+
+def test_whitespace_only_file_is_empty(tmp_path: Path) -> None:
+    [err] = read(write(tmp_path, "\n \n\t\n"))
+    assert err.message == "file is empty"
 
 
 def test_undecodable_file(tmp_path: Path) -> None:

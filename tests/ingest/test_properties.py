@@ -97,6 +97,15 @@ def test_arbitrary_csv_never_raises(workdir: Path, header: list[str], rows: list
     _read_all(path)
 
 
+@FUZZ
+@given(body=st.text(alphabet=st.sampled_from(list(',";\t\r\n \x00c1agent客户2026-:.') + ["\u3000"]), max_size=200),
+       encoding=st.sampled_from(["utf-8", "gb18030", "utf-16"]))
+def test_raw_csv_text_under_a_valid_header_never_raises(workdir: Path, body: str, encoding: str) -> None:
+    path = workdir / "raw.csv"
+    path.write_bytes(("conversation_id,speaker,text,timestamp\n" + body).encode(encoding))
+    _read_all(path)
+
+
 # ----------------------------------------------------------------------------- round trip
 
 _ID_CHARS = string.ascii_letters + string.digits + "-_:/.#中文客服"
