@@ -195,3 +195,28 @@ def test_mask_result_on_stored_17_utterance_call():
     assert by_index[1].endswith("订单号2026110212345678，你们到底什么时候发？")  # order number kept
     assert masked["conversation_id"] == "call-20261102-0001"
     ScoreResult.model_validate(masked)
+
+
+@pytest.mark.parametrize(
+    "key, sensitive",
+    [("customer_phone", True), ("customerPhone", True), ("IDCardNo", True), ("id_card", True),
+     ("bank_card_no", True), ("ani", True), ("callerNumber", True), ("客户手机", True), ("联系电话", True),
+     ("scorecard", False), ("company", False), ("hotel", False), ("customer_id", False), ("queue", False),
+     ("cardinality", False)],
+)
+def test_sensitive_metadata_keys(key, sensitive):
+    # a malformed 10-digit number is only masked when the key says it is personal
+    masked = mask_result({"metadata": {key: "138-1234-567"}})["metadata"][key]
+    assert masked == ("***-***4-567" if sensitive else "138-1234-567")
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("１３８－１２３４－５６７８", "***－****－５６７８"),  # full-width digits and hyphen (raw chat text)
+        ("138\u30001234\u30005678", "***\u3000****\u30005678"),  # ideographic spaces
+        ("+86\u00a0138 1234 5678", "+86\u00a0*** **** 5678"),
+    ],
+)
+def test_raw_text_forms(text, masked):
+    assert mask_text(text) == masked
