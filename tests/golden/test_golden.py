@@ -132,7 +132,9 @@ def _feature_cases() -> dict[str, list[str]]:
     features: dict[str, list[str]] = {}
 
     def add(name: str, case: str) -> None:
-        features.setdefault(name, []).append(case)
+        cases = features.setdefault(name, [])
+        if case not in cases:
+            cases.append(case)
 
     for path in FILES:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -148,6 +150,9 @@ def _feature_cases() -> dict[str, list[str]]:
                 add("item N/A: short conversation", case)
         if anchored & set(exp["not_applicable"]):
             add("item N/A: anchor never occurred", case)
+        for dim in card.dimensions:
+            if sum(exp["deductions"].get(i.item_id, 0) for i in dim.items) > dim.weight:
+                add("dimension floor", case)
         if any(v is None for v in exp["dimensions"].values()):
             add("dimension rescaling", case)
         if exp["bonus"]:
@@ -186,7 +191,7 @@ def test_golden_coverage():
 
     features = _feature_cases()
     wanted = ["cap", "escalation x2", "escalation x3", "item N/A: short conversation",
-              "item N/A: anchor never occurred", "dimension rescaling", "bonus", "bonus visible in the score",
+              "item N/A: anchor never occurred", "dimension rescaling", "dimension floor", "bonus", "bonus visible in the score",
               "flag: low_score", "flag: complaint", "flag: veto", "flag: customer_agitated",
               "passed but sent to review", "chat: call-only items N/A, efficiency still scored",
               "channel: chat", "channel: call"]
