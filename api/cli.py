@@ -59,7 +59,9 @@ def serve_command(host: str, port: int, http_workers: int, embedded_worker: bool
 @click.command("worker")
 @click.option("--processes", "-n", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Worker processes; each builds one engine and claims jobs independently.")
-def worker_command(processes: int) -> None:
+@click.option("--kinds", default=None, help="Only these job kinds, comma-separated (score,transcribe,webhook); "
+                                            "e.g. transcribe on machines with the speech model.")
+def worker_command(processes: int, kinds: str | None) -> None:
     """Process queued jobs (transcribe, score, webhooks) until stopped with SIGTERM/Ctrl-C."""
     from api.logs import configure_logging
     from api.worker import run_processes
@@ -67,7 +69,11 @@ def worker_command(processes: int) -> None:
     settings = _settings()
     configure_logging(settings)
     _services(migrate=True)  # a worker started first must not find an empty database
-    run_processes(settings, processes)
+    selected = tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None
+    unknown = sorted(set(selected or ()) - {"score", "transcribe", "webhook"})
+    if unknown:
+        raise click.UsageError(f"unknown job kind(s) {', '.join(unknown)}; use score, transcribe, webhook")
+    run_processes(settings, processes, selected)
 
 
 # ----------------------------------------------------------------------------- users

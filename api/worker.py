@@ -33,8 +33,10 @@ def make_owner() -> str:
 
 
 class Worker:
-    def __init__(self, services: Services, processor: Processor | None = None, owner: str | None = None) -> None:
+    def __init__(self, services: Services, processor: Processor | None = None, owner: str | None = None,
+                 kinds: tuple[str, ...] | None = None) -> None:
         self.services = services
+        self.kinds = kinds  # None: every kind; e.g. ("transcribe",) for dedicated ASR machines
         self.settings = services.settings
         self.processor = processor or Processor(services.settings)
         self.owner = owner or make_owner()
@@ -68,7 +70,8 @@ class Worker:
         """Claim and process one job; False if none was runnable."""
         s = self.settings
         with self.services.sessions() as session:
-            job = jobs.claim(session, self.owner, s.worker_lease_seconds, max_attempts=s.max_attempts)
+            job = jobs.claim(session, self.owner, s.worker_lease_seconds, kinds=self.kinds,
+                             max_attempts=s.max_attempts)
         if job is None:
             return False
         started = time.perf_counter()
@@ -123,25 +126,25 @@ def start_thread(services: Services) -> Worker:
     return worker
 
 
-def _process_main(settings_json: str) -> None:
+def _process_main(settings: Settings, kinds: tuple[str, ...] | None = None) -> None:
     from api.logs import configure_logging
 
-    settings = Settings.model_validate_json(settings_json)
     configure_logging(settings)
-    worker = Worker(Services.from_settings(settings))
-    worker.processor.engine  # noqa: B018 - build the engine (load models) before claiming anything
+    worker = Worker(Services.from_settings(settings), kinds=kinds)
+    if kinds is None or "score" in kinds:
+        worker.processor.engine  # noqa: B018 - build the engine (load models) before claiming anything
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     signal.signal(signal.SIGINT, lambda *_: worker.stop())
     worker.run_forever()
 
 
-def run_processes(settings: Settings, processes: int) -> None:
+def run_processes(settings: Settings, processes: int, kinds: tuple[str, ...] | None = None) -> None:
     """Run N worker processes and wait; SIGTERM/SIGINT stop them after their current job."""
     if processes == 1:
-        _process_main(settings.model_dump_json())
+        _process_main(settings, kinds)
         return
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked DB connections
-    children = [ctx.Process(target=_process_main, args=(settings.model_dump_json(),), name=f"qa-worker-{i}")
+    children = [ctx.Process(target=_process_main, args=(settings, kinds), name=f"qa-worker-{i}")
                 for i in range(processes)]
     for child in children:
         child.start()
