@@ -61,8 +61,13 @@ def main() -> None:
               help="Write one JSON Lines file of results per input file here instead of stdout.")
 @click.option("--batch-size", default=64, show_default=True, help="Conversations analysed together.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on for folders on a terminal).")
+@click.option("--speaker-map", "speaker_map", multiple=True, metavar="LABEL=ROLE",
+              help="Map a speaker label of your export to agent|customer|system, e.g. 坐席A=agent (repeatable).")
+@click.option("--csv-column", "csv_column", multiple=True, metavar="FIELD=HEADER",
+              help="CSV header for a field (conversation_id, speaker, text, timestamp, agent_id, team_id, "
+                   "customer_id, channel...), e.g. text=消息内容 (repeatable).")
 def score_command(path: Path, rules: Path, scorecard: Path, analyzers: str | None, fmt: str, out: Path | None,
-                  batch_size: int, progress: bool | None) -> None:
+                  batch_size: int, progress: bool | None, speaker_map: tuple[str, ...], csv_column: tuple[str, ...]) -> None:
     """Score a conversation file (JSON, JSONL, CSV, audio) or every such file under a folder.
 
     Prints one JSON object per conversation (JSON Lines), the contract in
@@ -71,8 +76,9 @@ def score_command(path: Path, rules: Path, scorecard: Path, analyzers: str | Non
     """
     from qa_engine.runner import ScoreRun
 
+    read_options = _read_options(speaker_map, csv_column)
     engine = _engine(rules, scorecard, analyzers)
-    run = ScoreRun(engine, batch_size=batch_size)
+    run = ScoreRun(engine, batch_size=batch_size, read_options=read_options)
     files = run.inputs(path)
     if not files:
         click.echo(f"error: no conversation files (.json, .jsonl, .csv, audio) under {path}", err=True)
@@ -87,6 +93,35 @@ def score_command(path: Path, rules: Path, scorecard: Path, analyzers: str | Non
     if show or summary.errors or out is not None:
         click.echo(summary.describe(), err=True)
     sys.exit(EXIT_PARTIAL if summary.errors else EXIT_OK)
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key.strip() or not target.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint=option)
+        pairs[key.strip()] = target.strip()
+    return pairs
+
+
+def _read_options(speaker_map: tuple[str, ...], csv_column: tuple[str, ...]) -> dict:
+    from dataclasses import fields
+
+    from qa_engine.ingest import CsvColumns
+
+    options: dict = {}
+    if speaker_map:
+        options["speaker_map"] = _pairs(speaker_map, "--speaker-map")
+    if csv_column:
+        columns = _pairs(csv_column, "--csv-column")
+        known = {f.name for f in fields(CsvColumns)} - {"metadata", "use_aliases", "default_channel", "delimiter", "meta_prefix"}
+        unknown = sorted(set(columns) - known)
+        if unknown:
+            raise click.BadParameter(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(known))}",
+                                     param_hint="--csv-column")
+        options["csv_columns"] = CsvColumns(**columns)
+    return options
 
 
 def _table_printer():

@@ -36,9 +36,10 @@ class RunSummary:
 
 
 class ScoreRun:
-    def __init__(self, engine: Engine, batch_size: int = 64) -> None:
+    def __init__(self, engine: Engine, batch_size: int = 64, read_options: dict | None = None) -> None:
         self.engine = engine
         self.batch_size = max(1, batch_size)
+        self.read_options = read_options or {}  # csv_columns, speaker_map, default_tz for read_path
 
     @staticmethod
     def inputs(path: Path) -> list[Path]:
@@ -73,7 +74,7 @@ class ScoreRun:
 
     def _score_file(self, file: Path, summary: RunSummary, sink: Callable[[ScoreResult], None]) -> None:
         batch: list[Conversation] = []
-        for item in read_path(file):
+        for item in read_path(file, **self.read_options):
             if isinstance(item, IngestError):
                 summary.errors.append(str(item))
                 continue

@@ -9,7 +9,7 @@ Decisions:
 
 * Dispatch by extension, case-insensitively: ``.json``, ``.jsonl``, ``.ndjson``, ``.csv`` and
   audio (``qa_engine.audio.AUDIO_EXTENSIONS`` when that module is importable, else a built-in
-  list of common audio types so folders still report "install the audio extra" per file).
+  list of common audio types so folders still report the broken audio install per file).
 * Audio goes to ``qa_engine.audio.load_call(path)``, imported lazily so text-only installs never
   load audio code; whatever it raises becomes an :class:`IngestError`. It may return one
   Conversation or an iterable of them.
@@ -54,7 +54,7 @@ TEXT_EXTENSIONS = frozenset({".json", ".jsonl", ".ndjson", ".csv"})
 _FALLBACK_AUDIO_EXTENSIONS = frozenset(
     {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".amr", ".aac", ".wma", ".webm"}
 )
-_AUDIO_HINT = "install the audio extra: pip install 'qa-engine[audio]'"
+_AUDIO_HINT = "audio support (faster-whisper, av) failed to import; reinstall the project: pip install -e ."
 
 
 def audio_extensions() -> frozenset[str]:

@@ -184,7 +184,9 @@ class _RuleRun:
             return ops.eval_regex(cond.regex, self.c.regexes[name], unit)
         if cond.speech_rate:
             return ops.eval_speech_rate(cond, unit)
-        return ops.eval_emotion(cond, unit)
+        if cond.pii:
+            return ops.eval_pii(cond, unit)
+        return ops.eval_emotion(cond, unit, self.conv)
 
     def _conversation_condition(self, cond: Condition, unit: list[Utterance]) -> ops.Outcome:
         if cond.silence:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa_engine.privacy import detect_pii
 from qa_engine.rules.keywords import KeywordIndex, overlaps
 from qa_engine.rules.schema import Condition, KeywordsOp, MetadataOp, RegexOp
 from qa_engine.types import Conversation, Speaker, Utterance
@@ -126,10 +127,22 @@ def eval_regex(op: RegexOp, compiled: tuple[re.Pattern, re.Pattern | None], utte
     return Outcome(bool(occurrences), occurrences)
 
 
-def eval_emotion(cond: Condition, utterances: list[Utterance]) -> Outcome:
+def eval_pii(cond: Condition, utterances: list[Utterance]) -> Outcome:
+    kinds = set(cond.pii.kinds)
+    occurrences = []
+    for u in utterances:
+        spans = [(u.index, p.start, p.end) for p in detect_pii(u.text) if p.kind in kinds]
+        if spans:
+            occurrences.append(Occurrence([u.index], spans, u.start, u.end))
+    return Outcome(bool(occurrences), occurrences)
+
+
+def eval_emotion(cond: Condition, utterances: list[Utterance], conversation: Conversation) -> Outcome:
     op = cond.emotion
     assert op is not None
-    if utterances and all(u.emotion is None and u.sentiment is None for u in utterances):
+    # N/A only when no analyzer annotated the conversation at all; one utterance the model
+    # skipped must not switch the rule off for the others
+    if all(u.emotion is None and u.sentiment is None for u in conversation.utterances):
         return Outcome(False, missing="emotion (add the 'emotion' analyzer to the pipeline)")
     occurrences = []
     for u in utterances:
@@ -157,7 +170,7 @@ def eval_silence(cond: Condition, conversation: Conversation) -> Outcome:
     utterances = conversation.utterances
     occurrences = []
     for gap in turns.silences:
-        if gap.seconds < op.min_seconds:
+        if gap.seconds <= op.min_seconds:  # 超过 5 秒: strictly longer, like overtalk
             continue
         before = utterances[gap.before_utterance]
         if not _speaks(before, op.after):

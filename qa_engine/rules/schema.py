@@ -85,6 +85,13 @@ class RegexOp(_Strict):
         return value
 
 
+class PiiOp(_Strict):
+    """Personal numbers read out in full: phones, resident IDs, bank cards (checksums verified),
+    written in digits, Chinese numerals or spoken forms (幺三八…). Masked numbers never match."""
+
+    kinds: list[Literal["phone", "landline", "id_card", "bank_card"]] = ["phone", "id_card", "bank_card"]
+
+
 class SilenceOp(_Strict):
     """Dead air: a gap between turns longer than ``min_seconds`` (calls).
 
@@ -156,6 +163,7 @@ class Condition(_Strict):
     speaker: SpeakerName | None = None
     keywords: KeywordsOp | None = None
     regex: RegexOp | None = None
+    pii: PiiOp | None = None
     silence: SilenceOp | None = None
     overtalk: OvertalkOp | None = None
     speech_rate: SpeechRateOp | None = None
@@ -180,11 +188,11 @@ class Condition(_Strict):
 
 
 OPERATOR_NAMES = (
-    "keywords", "regex", "silence", "overtalk", "speech_rate",
+    "keywords", "regex", "pii", "silence", "overtalk", "speech_rate",
     "timing", "emotion", "emotion_index", "metadata",
 )
 # Operators judged on each utterance; the others look at the conversation as a whole.
-UTTERANCE_OPERATORS = frozenset({"keywords", "regex", "emotion"})
+UTTERANCE_OPERATORS = frozenset({"keywords", "regex", "pii", "emotion"})
 
 
 # ----------------------------------------------------------------------------- scope, anchor

@@ -125,6 +125,9 @@ def _flags(conversation: Conversation, card: Scorecard, out: ScoreOutcome,
            hits_by_rule: dict[str, list[Hit]], veto_hits: list[str]) -> list[Flag]:
     review = card.review
     flags: list[Flag] = []
+    if not any(u.text.strip() for u in conversation.utterances):
+        # an abandoned chat or a silent call: nothing was checked, so 100 means nothing
+        flags.append(Flag(code="empty", reason="会话没有任何发言内容，无法质检"))
     if veto_hits:
         flags.append(Flag(code="veto", reason="一票否决项命中", hit_ids=veto_hits))
     if review.score_below is not None and out.score < review.score_below and not veto_hits:

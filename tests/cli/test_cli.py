@@ -111,3 +111,28 @@ def test_help_everywhere():
                  ["kpi", "--help"], ["demo", "--help"]):
         proc = qa(*args)
         assert proc.returncode == 0 and "Usage" in proc.stdout, args
+
+
+def test_csv_export_with_custom_columns_and_speaker_labels(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_bytes(("会话编号,角色名,消息内容,发送时间\n"
+                        "s1,顾客,在吗,2026-11-02T09:00:00+08:00\n"
+                        "s1,坐席A,您好，很高兴为您服务,2026-11-02T09:00:50+08:00\n").encode("gbk"))
+    args = ["score", str(export), "--analyzers", "chat_timing", "--csv-column", "conversation_id=会话编号",
+            "--csv-column", "speaker=角色名", "--csv-column", "text=消息内容", "--csv-column", "timestamp=发送时间"]
+    proc = qa(*args)
+    assert proc.returncode == 1 and "坐席A" in proc.stderr  # unmapped labels are reported, not guessed
+    proc = qa(*args, "--speaker-map", "坐席A=agent", "--speaker-map", "顾客=customer")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["conversation_id"] == "s1"
+    assert [h["rule_id"] for h in result["hits"] if h["rule_id"] == "chat_first_response"] == ["chat_first_response"]
+    assert qa(*args, "--csv-column", "nonsense=x").returncode == 2
+
+
+def test_empty_conversation_is_flagged_not_silently_perfect(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps({"id": "e", "channel": "chat", "utterances": []}), encoding="utf-8")
+    proc = qa("score", str(path), "--analyzers", "chat_timing")
+    result = json.loads(proc.stdout)
+    assert result["needs_review"] and result["flags"][0]["code"] == "empty"

@@ -210,3 +210,16 @@ def test_suspect_utterances_are_never_scored(make_engine):
     conv.utterances[0].suspect = True
     _, status = hits(engine, conv)
     assert not status.applicable
+
+
+def test_one_unannotated_utterance_does_not_switch_emotion_rules_off(make_engine):
+    engine = make_engine(rule(speaker="customer", conditions={"e": {"emotion": {"labels": ["anger"]}}}))
+    conv = conversation("客户：气死了", "客户：嗯")
+    conv.utterances[0].emotion = Emotion(label="anger", intensity=0.9)
+    found, status = hits(engine, conv)
+    assert status.applicable and [h.utterance_indices for h in found] == [[0]]
+
+
+def test_silence_of_exactly_the_threshold_is_not_too_long(make_engine):
+    engine = make_engine(rule(channels=["call"], conditions={"s": {"silence": {"min_seconds": 5}}}))
+    assert not hits(engine, conversation(("C", "断网了", 0, 2), ("A", "地址", 7, 8), channel="call"))[0]
