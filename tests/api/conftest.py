@@ -107,6 +107,8 @@ class Env:
         return {"Authorization": f"Bearer {token}"}
 
     def drain(self) -> int:
+        """Run every runnable job now, with the current settings (tests may swap them)."""
+        self.worker = Worker(self.services)
         return self.worker.drain()
 
 
