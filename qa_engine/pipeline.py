@@ -101,9 +101,7 @@ class Engine:
         outcome = score(conversation, evaluation, self.scorecard.scorecard)
         return ScoreResult(
             engine_version=__version__,
-            conversation_id=conversation.id, channel=conversation.channel,
-            agent_id=conversation.agent_id, team_id=conversation.team_id, customer_id=conversation.customer_id,
-            started_at=conversation.started_at, duration=conversation.duration, metadata=conversation.metadata,
+            conversation_id=conversation.id, **conversation.header(),
             rule_pack=self.pack_ref, scorecard=self.scorecard_ref,
             score=outcome.score, veto=outcome.veto, grade=outcome.grade, passed=outcome.passed,
             dimensions=outcome.dimensions, compliance_score=outcome.compliance_score,

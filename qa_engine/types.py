@@ -148,8 +148,9 @@ class Analysis(_Model):
     extra: dict[str, Any] = {}
 
 
-class Conversation(_Model):
-    id: str
+class ContactHeader(_Model):
+    """Who and when: shared by the conversation and its result, so KPIs need no transcript."""
+
     channel: Channel
     agent_id: str | None = None
     team_id: str | None = None
@@ -157,6 +158,13 @@ class Conversation(_Model):
     started_at: datetime | None = None
     duration: float | None = None
     metadata: dict[str, Any] = {}
+
+    def header(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ContactHeader.model_fields}
+
+
+class Conversation(ContactHeader):
+    id: str
     utterances: list[Utterance]
     analysis: Analysis = Field(default_factory=Analysis)
     source: str | None = None  # file (and line/row) the conversation was read from
@@ -252,17 +260,10 @@ class PackRef(_Model):
     sha256: str
 
 
-class ScoreResult(_Model):
+class ScoreResult(ContactHeader):
     schema_version: str = RESULT_SCHEMA_VERSION
     engine_version: str
     conversation_id: str
-    channel: Channel
-    agent_id: str | None = None
-    team_id: str | None = None
-    customer_id: str | None = None
-    started_at: datetime | None = None
-    duration: float | None = None
-    metadata: dict[str, Any] = {}
     rule_pack: PackRef
     scorecard: PackRef
     score: float = Field(ge=0.0, le=100.0)

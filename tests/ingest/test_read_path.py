@@ -59,7 +59,7 @@ def test_folder_with_missing_audio_module_reports_and_goes_on(tmp_path: Path, mo
     kinds = [(type(r).__name__, Path(r.file).name if isinstance(r, IngestError) else r.id) for r in results]
     assert kinds == [("Conversation", "c1"), ("Conversation", "c1"), ("Conversation", "c9"),
                      ("IngestError", "call1.wav"), ("Conversation", "c1")]
-    assert "pip install 'qa-engine[audio]'" in results[3].message
+    assert "pip install -e ." in results[3].message
 
 
 def _fake_audio(monkeypatch: pytest.MonkeyPatch, load_call) -> None:  # noqa: ANN001
@@ -94,7 +94,7 @@ def test_audio_dependency_import_error(tmp_path: Path, monkeypatch: pytest.Monke
     _fake_audio(monkeypatch, load_call)
     (tmp_path / "a.wav").write_bytes(b"x")
     [err] = read_path(tmp_path / "a.wav")
-    assert "faster_whisper" in err.message and "qa-engine[audio]" in err.message
+    assert "faster_whisper" in err.message and "pip install -e ." in err.message
 
 
 def test_unsupported_missing_and_empty_folder(tmp_path: Path) -> None:
