@@ -1,0 +1,88 @@
+"""/healthz, /readyz, /metrics, OpenAPI, and the CLI that bootstraps users and runs migrations."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.deps import Services
+from api.logs import JsonFormatter
+from qa_engine.cli import main
+from tests.api.conftest import chat, make_settings
+
+
+def test_health_ready_metrics(env):
+    assert env.client.get("/healthz").json() == {"status": "ok", "detail": ""}
+    assert env.client.get("/readyz").status_code == 200
+    env.client.post("/api/v1/conversations/chat", json=[chat("c1"), chat("c2")], headers=env.headers("qa1"))
+    text = env.client.get("/metrics").text
+    assert 'qa_jobs{kind="score",status="queued"} 2.0' in text
+    env.drain()
+    text = env.client.get("/metrics").text
+    assert 'qa_jobs{kind="score",status="done"} 2.0' in text
+    assert 'qa_jobs{kind="score",status="failed"} 0.0' in text
+    assert "qa_job_processing_seconds_bucket" in text and 'qa_http_requests_total{method="POST"' in text
+
+
+def test_readyz_is_503_until_migrated(db_url, tmp_path):
+    settings = make_settings(db_url, tmp_path)
+    services = Services.from_settings(settings)
+    with TestClient(create_app(settings, services=services, embedded_worker=False)) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503 and "0001_core" in r.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+    services.engine.dispose()
+
+
+def test_openapi_documents_every_route(env):
+    spec = env.client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/api/v1/conversations/chat", "/api/v1/conversations/call", "/api/v1/conversations",
+                 "/api/v1/conversations/{conversation_id}/audio", "/api/v1/auth/token", "/readyz"):
+        assert path in paths
+    assert "ErrorBody" in spec["components"]["schemas"]
+    assert "multipart/form-data" in paths["/api/v1/conversations/call"]["post"]["requestBody"]["content"]
+
+
+def test_users_cli_bootstraps_admin_who_can_log_in(db_url, tmp_path, monkeypatch):
+    settings = make_settings(db_url, tmp_path)
+    for key, value in {"QA_DATABASE_URL": db_url, "QA_DATA_DIR": str(settings.data_dir),
+                       "QA_JWT_SECRET": settings.jwt_key}.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    r = runner.invoke(main, ["users", "add", "root", "--role", "admin", "--password-stdin"], input="s3cret-pass\n")
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["users", "add", "lee", "--role", "team_lead", "--team", "t1", "--team", "t2",
+                             "--password-stdin"], input="s3cret-pass\n")
+    assert r.exit_code == 0 and "teams t1, t2" in r.output
+    r = runner.invoke(main, ["users", "add", "ag", "--role", "agent", "--password-stdin"], input="s3cret-pass\n")
+    assert r.exit_code != 0 and "--agent-id" in r.output
+    r = runner.invoke(main, ["users", "add", "root", "--role", "admin", "--password-stdin"], input="s3cret-pass\n")
+    assert r.exit_code != 0 and "already exists" in r.output
+    r = runner.invoke(main, ["users", "add", "x", "--role", "admin", "--password-stdin"], input="short\n")
+    assert r.exit_code != 0 and "too short" in r.output
+    assert runner.invoke(main, ["users", "teams", "add", "lee", "t3"]).exit_code == 0
+    r = runner.invoke(main, ["users", "list"])
+    assert "lee\tteam_lead\t-\tt1,t2,t3" in r.output
+    key = runner.invoke(main, ["users", "apikey", "create", "lee", "--name", "bi"]).output.strip()
+    assert key.startswith("qak_")
+    assert "database at 0001_core" in runner.invoke(main, ["db", "upgrade"]).output
+
+    services = Services.from_settings(make_settings(db_url, tmp_path))
+    with TestClient(create_app(services.settings, services=services, embedded_worker=False)) as client:
+        r = client.post("/api/v1/auth/token", data={"username": "root", "password": "s3cret-pass"})
+        assert r.status_code == 200
+        me = client.get("/api/v1/auth/me", headers={"X-API-Key": key}).json()
+        assert me["username"] == "lee" and me["teams"] == ["t1", "t2", "t3"]
+    services.engine.dispose()
+
+
+def test_json_log_lines():
+    record = logging.LogRecord("api.http", logging.INFO, __file__, 1, "GET %s %s", ("/x", 200), None)
+    record.request_id, record.ms = "abc", 1.5
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "GET /x 200" and line["request_id"] == "abc" and line["level"] == "info"
