@@ -86,3 +86,45 @@ def test_json_log_lines():
     record.request_id, record.ms = "abc", 1.5
     line = json.loads(JsonFormatter().format(record))
     assert line["msg"] == "GET /x 200" and line["request_id"] == "abc" and line["level"] == "info"
+
+
+def test_embedded_worker_scores_without_help(db_url, tmp_path):
+    """What `qa-engine serve` does by default: the API process scores in a background thread."""
+    import time
+
+    settings = make_settings(db_url, tmp_path, embedded_worker=True, worker_poll_seconds=0.05)
+    app = create_app(settings, migrate=True)
+    services = app.state.services
+    with TestClient(app) as client:
+        with services.sessions() as s:
+            from api.users import add_user
+
+            add_user(s, "boss", "password-123", "admin")
+            s.commit()
+        token = client.post("/api/v1/auth/token", data={"username": "boss", "password": "password-123"}).json()
+        h = {"Authorization": f"Bearer {token['access_token']}"}
+        cid = client.post("/api/v1/conversations/chat", json=chat("c1"), headers=h).json()["conversations"][0]["id"]
+        deadline = time.monotonic() + 20
+        while client.get(f"/api/v1/conversations/{cid}", headers=h).json()["status"] != "scored":
+            assert time.monotonic() < deadline, "embedded worker did not score the upload"
+            time.sleep(0.05)
+    assert services.worker.stop_event.is_set()  # stopped with the app
+    services.engine.dispose()
+
+
+def test_bad_requests_answer_4xx_in_the_error_shape(env):
+    h = env.headers("admin")
+    cases = [
+        (env.client.get("/api/v1/auth/token", headers=h), 405),
+        (env.client.delete("/api/v1/conversations", headers=h), 405),
+        (env.client.get("/api/v1/conversations", params={"created_from": "last tuesday"}, headers=h), 422),
+        (env.client.get("/api/v1/conversations", params={"channel": "fax"}, headers=h), 422),
+        (env.client.get("/api/v1/conversations/" + "x" * 65, headers=h), 422),
+        (env.client.post("/api/v1/auth/token", data={"username": "admin"}), 422),
+        (env.client.post("/api/v1/auth/api-keys", content=b"{", headers={**h, "Content-Type": "application/json"}),
+         422),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, (response.request.url, response.text)
+        error = response.json()["error"]
+        assert error["code"] and len(error["message"]) > 10, response.text
