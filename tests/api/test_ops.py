@@ -128,3 +128,20 @@ def test_bad_requests_answer_4xx_in_the_error_shape(env):
         assert response.status_code == status, (response.request.url, response.text)
         error = response.json()["error"]
         assert error["code"] and len(error["message"]) > 10, response.text
+
+
+def test_migrations_downgrade_and_upgrade_cleanly(db_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from api.db import _alembic_config, current_revisions, make_engine, upgrade_to_head
+
+    engine = make_engine(db_url)
+    upgrade_to_head(engine)
+    assert current_revisions(engine) == {"0001_core"}
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade_to_head(engine)
+    assert {"users", "conversations", "jobs", "results", "audit_log"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
