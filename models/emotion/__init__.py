@@ -1,0 +1,1 @@
+"""Bundled emotion model artifact (data only; code is in qa_engine.emotion)."""
