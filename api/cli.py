@@ -27,15 +27,32 @@ def _services(migrate: bool = True):  # noqa: ANN202
     return services
 
 
+def _check_engine(settings: Settings) -> None:
+    """Build the engine once before serving or spawning workers: a broken rule pack or a missing
+    model stops the start with a clear message instead of failing every job later."""
+    from api.processing import get_engine
+    from qa_engine.rules.loader import PackErrors
+
+    try:
+        get_engine(settings)
+    except PackErrors as exc:
+        raise click.ClickException("the rule pack or scorecard is invalid:\n  " +
+                                   "\n  ".join(str(e) for e in exc.errors)) from None
+    except (OSError, KeyError, ValueError, ImportError) as exc:
+        raise click.ClickException(f"cannot build the scoring engine ({type(exc).__name__}: {exc}); check "
+                                   "QA_RULES, QA_SCORECARD and QA_ANALYZERS") from None
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", "http_workers", default=1, show_default=True, type=int,
-              help="HTTP worker processes (uvicorn); with >1 disable QA_EMBEDDED_WORKER and run `qa-engine worker`.")
 @click.option("--embedded-worker/--no-embedded-worker", default=None,
               help="Score in a thread of the API process (default: QA_EMBEDDED_WORKER, true).")
-def serve_command(host: str, port: int, http_workers: int, embedded_worker: bool | None) -> None:
-    """Run the HTTP API (migrates the database to the latest schema first)."""
+def serve_command(host: str, port: int, embedded_worker: bool | None) -> None:
+    """Run the HTTP API (migrates the database to the latest schema first).
+
+    To scale out, run several `serve` processes behind a proxy with QA_EMBEDDED_WORKER=false
+    and score with `qa-engine worker`."""
     import uvicorn
 
     from api.app import create_app
@@ -45,14 +62,9 @@ def serve_command(host: str, port: int, http_workers: int, embedded_worker: bool
     if embedded_worker is not None:
         settings.embedded_worker = embedded_worker
     configure_logging(settings)
-    app = create_app(settings, migrate=True)
     if settings.embedded_worker:
-        from api.processing import get_engine
-
-        get_engine(settings)  # load the pack and models before accepting traffic: fail fast
-    if http_workers != 1:
-        raise click.UsageError("--workers > 1: run several `qa-engine serve` behind a proxy instead; "
-                               "each process migrates and serves the same database")
+        _check_engine(settings)
+    app = create_app(settings, migrate=True)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -73,6 +85,8 @@ def worker_command(processes: int, kinds: str | None) -> None:
     unknown = sorted(set(selected or ()) - {"score", "transcribe", "webhook"})
     if unknown:
         raise click.UsageError(f"unknown job kind(s) {', '.join(unknown)}; use score, transcribe, webhook")
+    if selected is None or "score" in selected:
+        _check_engine(settings)  # in the parent: a bad pack is one clear message, not N crashed children
     run_processes(settings, processes, selected)
 
 
