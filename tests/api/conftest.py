@@ -27,9 +27,9 @@ from api.users import add_user
 from api.worker import Worker
 
 PG_URL = os.environ.get("QA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# The emotion model is optional and slow to load; the service tests score with the rule engine
-# and the timing analyzers so they exercise the service, not the models.
-TEST_ANALYZERS = "chat_timing,turn_taking"
+# The engine's chat pipeline as shipped (timing + the bundled emotion model), named explicitly so
+# a heavier default added later (e.g. a transformers backend) does not slow these tests down.
+TEST_ANALYZERS = "chat_timing,turn_taking,emotion"
 _pg_state: dict[str, str | None] = {}
 
 

@@ -18,7 +18,7 @@ from tests.api.conftest import TEST_ANALYZERS, chat
 
 ROOT = Path(__file__).resolve().parents[2]
 N_CHATS = 40
-UTTERANCES = 1200  # ~0.1 s of scoring each: long enough to be caught mid-job
+UTTERANCES = 400  # ~0.15 s of scoring each (emotion model): long enough to be caught mid-job
 
 
 def _long_chat(i: int) -> dict:
