@@ -63,18 +63,19 @@ def run_mode(mode: str, variant: str, beam: int, threads: int) -> dict:
             "device": transcriber.device, "compute_type": transcriber.compute_type}
 
 
-def run_quality(variant: str, beam: int) -> dict:
+def run_quality(variant: str, beam: int, extra: dict) -> dict:
     from qa_engine.audio import AudioOptions, load_call
     from qa_engine.audio.evaluate import load_timeline, score_call, summarise
 
-    options = AudioOptions(beam_size=beam)
+    options = AudioOptions(beam_size=beam, extra=extra)
     scores, flagged, role_conf = [], 0, []
     for f in fixture_files(variant):
         conv = load_call(f, options)
         scores.append(score_call(conv, load_timeline(CALLS / f"{f.name.split('.')[0]}.timeline.json")))
         flagged += bool(conv.analysis.extra["needs_review_reasons"])
         role_conf.append(conv.analysis.extra["role_confidence"])
-    return {"variant": variant, **summarise(scores), "beam": beam, "calls_flagged": flagged,
+    return {"variant": variant, **summarise(scores), "beam": beam, "extra": extra,
+            "calls_flagged": flagged,
             "min_role_confidence": min(role_conf),
             "per_call_cer": {s.call_id: round(s.cer, 3) for s in scores}}
 
@@ -86,11 +87,13 @@ def main() -> None:
     parser.add_argument("--modes", default="bare,pipeline,batched")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--extra", default="{}",
+                        help='JSON of extra faster-whisper arguments for --quality, e.g. {"hotwords": "工号"}')
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, variant = args.child.split(":")
-        result = (run_quality(variant, args.beam) if mode == "quality"
+        result = (run_quality(variant, args.beam, json.loads(args.extra)) if mode == "quality"
                   else run_mode(mode, variant, args.beam, args.threads))
         print(json.dumps(result, ensure_ascii=False))
         return
@@ -98,7 +101,8 @@ def main() -> None:
             [(m, v) for v in args.variants.split(",") for m in args.modes.split(",")])
     for mode, variant in jobs:
         proc = subprocess.run([sys.executable, __file__, "--child", f"{mode}:{variant}",
-                               "--beam", str(args.beam), "--threads", str(args.threads)],
+                               "--beam", str(args.beam), "--threads", str(args.threads),
+                               "--extra", args.extra],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{mode}:{variant} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)

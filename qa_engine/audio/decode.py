@@ -139,6 +139,9 @@ def _decode_with_av(path: Path, source: Path, max_seconds: float) -> DecodedAudi
                            source_channels=source_channels, codec=codec)
     if note:
         decoded.notes.append(note)
+    if declared and decoded.duration < 0.9 * declared - 0.5:
+        decoded.notes.append(f"only {decoded.duration:.1f} s of the {declared:.1f} s the header "
+                             "declares could be decoded (truncated file?)")
     return decoded
 
 

@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 from qa_engine.audio.normalize import normalize_text
 from qa_engine.types import Conversation
-
-import re
 
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -49,6 +49,7 @@ class CallScore:
     role_correct: int
     role_total: int
     boundary_errors: list[float]
+    by_speaker: dict[str, tuple[int, int]] | None = None  # speaker -> (errors, reference chars)
 
     @property
     def cer(self) -> float:
@@ -89,8 +90,14 @@ def score_call(conversation: Conversation, timeline: dict) -> CallScore:
                 best, best_overlap = utt, overlap
         if best is not None:
             boundaries.append(abs((best.start or 0.0) - ref["start"]))
+    by_speaker = {}
+    for speaker in ("agent", "customer"):
+        ref_s = "".join(bare(u["text"]) for u in refs if u["speaker"] == speaker)
+        hyp_s = "".join(bare(u.text) for u in conversation.utterances
+                        if u.speaker.value == speaker and not u.suspect)
+        by_speaker[speaker] = (edit_distance(ref_s, hyp_s), len(ref_s))
     return CallScore(timeline["id"], len(ref_text), edit_distance(ref_text, hyp_text),
-                     correct, total, boundaries)
+                     correct, total, boundaries, by_speaker)
 
 
 def summarise(scores: list[CallScore]) -> dict:
@@ -102,4 +109,8 @@ def summarise(scores: list[CallScore]) -> dict:
         "role_accuracy": round(sum(s.role_correct for s in scores)
                                / max(1, sum(s.role_total for s in scores)), 4),
         "mean_start_error_s": round(sum(bounds) / max(1, len(bounds)), 3),
+        # Per speaker after role assignment: a misattributed turn counts against both.
+        **{f"cer_{sp}": round(sum(s.by_speaker[sp][0] for s in scores)
+                              / max(1, sum(s.by_speaker[sp][1] for s in scores)), 4)
+           for sp in ("agent", "customer") if all(s.by_speaker for s in scores)},
     }

@@ -115,6 +115,14 @@ def load_call(path: Path | str, options: AudioOptions | None = None,
     path = Path(path)
     options = options or AudioOptions()
     sidecar = read_sidecar(path)
+    started = sidecar.get("started_at")
+    if isinstance(started, str):
+        try:
+            started = datetime.fromisoformat(started)
+        except ValueError as exc:
+            raise AudioError(path.with_name(path.name + ".json"),
+                             f"started_at {started!r} is not an ISO 8601 time",
+                             "write it like 2024-05-01T09:30:00+08:00") from exc
     if "agent_channel" in sidecar:  # per-recording override, e.g. a recorder with sides swapped
         options = AudioOptions(**{**vars(options), "agent_channel": int(sidecar["agent_channel"])})
     audio = decode(path, max_seconds=options.max_seconds)
@@ -149,7 +157,6 @@ def load_call(path: Path | str, options: AudioOptions | None = None,
         "asr_suspect": suspects,
         "needs_review_reasons": reasons,
     }
-    started = sidecar.get("started_at")
     metadata = dict(sidecar.get("metadata") or {})
     metadata.update({k: v for k, v in sidecar.items()
                      if k not in _SIDECAR_FIELDS and k != "agent_channel"})
@@ -157,7 +164,7 @@ def load_call(path: Path | str, options: AudioOptions | None = None,
         id=str(sidecar.get("id") or path.stem), channel=Channel.call,
         agent_id=sidecar.get("agent_id"), team_id=sidecar.get("team_id"),
         customer_id=sidecar.get("customer_id"),
-        started_at=datetime.fromisoformat(started) if isinstance(started, str) else started,
+        started_at=started,
         duration=round(audio.duration, 3), metadata=metadata, utterances=utterances,
         analysis=Analysis(asr_confidence=confidence, extra=extra), source=str(path))
     if options.acoustics:

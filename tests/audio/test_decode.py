@@ -113,3 +113,11 @@ def test_amr_needs_converter(tmp_path):
         pytest.skip("this sox build cannot write AMR to create the input")
     audio = decode(amr)
     assert abs(audio.duration - 6.76) < 0.1
+
+
+def test_truncated_file_keeps_audio_and_says_so(tmp_path):
+    path = tmp_path / "cut.wav"
+    path.write_bytes((CALLS / "call01_bill.mono8k.wav").read_bytes()[:40000])
+    audio = decode(path)
+    assert 4.5 < audio.duration < 5.5
+    assert any("truncated" in note for note in audio.notes)

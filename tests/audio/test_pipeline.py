@@ -62,6 +62,33 @@ def test_stereo_call_end_to_end():
     assert score.boundary_errors and max(score.boundary_errors) < 1.0
 
 
+def test_mono_call_roles_end_to_end():
+    timeline = load_timeline(CALLS / "call06_no_greeting.timeline.json")
+    conv = load_call(CALLS / "call06_no_greeting.mono16k.wav")
+    score = score_call(conv, timeline)
+    roles = conv.analysis.extra["roles"]
+    assert roles["method"] == "mono-voice-clustering"
+    assert score.role_accuracy >= 0.9, [(u.speaker.value, u.text) for u in conv.utterances]
+    # The customer voice is the pitch-shifted one.
+    assert roles["median_pitch_hz"]["customer"] < roles["median_pitch_hz"]["agent"]
+    assert 0.6 <= conv.analysis.extra["role_confidence"] <= 1.0
+    assert {u.speaker for u in conv.utterances} == {Speaker.agent, Speaker.customer}
+
+
+def test_bad_sidecar_is_reported_with_its_name(tmp_path):
+    from qa_engine.audio import AudioError
+
+    audio = tmp_path / "c.wav"
+    shutil.copy(REAL_CLIP, audio)
+    sidecar = tmp_path / "c.wav.json"
+    sidecar.write_text("{not json", encoding="utf-8")
+    with pytest.raises(AudioError, match="c.wav.json: metadata sidecar is not valid JSON"):
+        load_call(audio)
+    sidecar.write_text('{"started_at": "yesterday"}', encoding="utf-8")
+    with pytest.raises(AudioError, match="not an ISO 8601 time"):
+        load_call(audio)
+
+
 def test_bad_file_raises_audio_error(tmp_path):
     from qa_engine.audio import AudioError
 
