@@ -44,7 +44,9 @@ def not_found(what: str, ident: object) -> ApiError:
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
+    """OpenAPI entries for the route's own errors plus those any route can give: 422 (invalid
+    parameters) and 503 (database busy or unreachable; retry)."""
+    return {c: {"model": ErrorBody} for c in sorted({*codes, 422, 503})}
 
 
 def _body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -25,10 +25,14 @@ class Me(BaseModel):
     scopes: list[str] | None
 
 
+Role = Literal["agent", "team_lead", "qa", "supervisor", "admin"]
+Scope = Literal["conversations:read", "conversations:write", "audio:read"]
+
+
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    role: str | None = Field(default=None, description="defaults to your role; never more than it")
-    scopes: list[str] | None = None
+    role: Role | None = Field(default=None, description="defaults to your role; never more than it")
+    scopes: list[Scope] | None = Field(default=None, description="default: conversations:read and :write")
 
 
 class ApiKeyCreated(BaseModel):

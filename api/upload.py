@@ -8,9 +8,11 @@ oversized upload is cut off at the limit (413) instead of after it has been rece
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -73,6 +75,25 @@ class Form:
     files: dict[str, FilePart] = field(default_factory=dict)
 
 
+_EXTENDED_FILENAME = re.compile(rb"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
+
+
+def _filename(disposition: bytes, params: dict[bytes, bytes]) -> str | None:
+    """The part's file name: RFC 5987 ``filename*=UTF-8''...`` first (python-multipart drops it),
+    else ``filename`` read as UTF-8."""
+    match = _EXTENDED_FILENAME.search(disposition)
+    if match:
+        charset, _, rest = match.group(1).strip().strip(b'"').partition(b"'")
+        _, _, encoded = rest.partition(b"'")
+        raw = unquote_to_bytes(encoded)
+        try:
+            return raw.decode(charset.decode("ascii", "replace") or "utf-8", "replace")
+        except LookupError:
+            return raw.decode("utf-8", "replace")
+    plain = params.get(b"filename")
+    return None if plain is None else plain.decode("utf-8", "replace")
+
+
 class _Collector:
     """Callbacks for python-multipart: routes each part to a file or an in-memory field."""
 
@@ -81,7 +102,7 @@ class _Collector:
         self.form = Form()
         self.total = 0
         self.finished = False
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, bytes] = {}
         self._hname = self._hvalue = b""
         self._fh = None
         self._part: FilePart | None = None
@@ -96,16 +117,19 @@ class _Collector:
         self._hvalue += data[start:end]
 
     def on_header_end(self) -> None:
-        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue.decode("utf-8", "replace")
+        # Raw bytes: clients send UTF-8 names (通话录音.wav) that are not latin-1, and
+        # parse_options_header only round-trips bytes safely.
+        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue
         self._hname = self._hvalue = b""
 
     def on_headers_finished(self) -> None:
-        _, params = parse_options_header(self._headers.get("content-disposition", ""))
+        disposition = self._headers.get("content-disposition", b"")
+        _, params = parse_options_header(disposition)
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
-        filename = params.get(b"filename")
+        filename = _filename(disposition, params)
         self._headers = {}
         if filename is not None:
-            name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name
+            name = Path(filename.replace("\\", "/")).name or "upload"
             if self._name in self.form.files:
                 raise ApiError(422, "invalid_input", f"form field '{self._name}' sent twice; send one file")
             path = self.target(self._name, name)  # may raise (e.g. 415 for an unsupported type)

@@ -41,7 +41,8 @@ def me(principal: Principal = Depends(get_principal)) -> Me:
               via=principal.via, scopes=sorted(principal.scopes) if principal.scopes is not None else None)
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=201, responses=error_responses(401, 403, 422),
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=201,
+             responses=error_responses(400, 401, 403, 422),
              summary="Create an API key owned by you (the key is shown once)")
 def new_api_key(body: ApiKeyCreate, request: Request, principal: Principal = Depends(get_principal),
                 session: Session = Depends(get_session)) -> ApiKeyCreated:

@@ -197,3 +197,19 @@ def test_bad_callback_url_and_idempotency_key(env):
     assert r.status_code == 422 and "callback_url" in r.json()["error"]["message"]
     r = env.client.post(URL, json=chat("c1"), headers={**env.headers("qa1"), "Idempotency-Key": "has space"})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("disposition", [
+    'form-data; name="file"; filename="客服聊天记录.json"',  # raw UTF-8, as browsers send it
+    "form-data; name=\"file\"; filename*=UTF-8''%E5%AE%A2%E6%9C%8D.json",  # RFC 5987
+    'form-data; name="文件"; filename="a.json"',  # a field name that is not latin-1
+])
+def test_non_ascii_multipart_names(env, disposition):
+    body = (b"--B\r\nContent-Disposition: " + disposition.encode("utf-8") + b"\r\n"
+            b"Content-Type: application/json\r\n\r\n" + json.dumps(chat("c1")).encode() + b"\r\n--B--\r\n")
+    r = env.client.post(URL, content=body, headers={**env.headers("qa1"),
+                                                    "Content-Type": "multipart/form-data; boundary=B"})
+    if "文件" in disposition:
+        assert r.status_code == 422 and "'文件'" in r.json()["error"]["message"], r.text
+    else:
+        assert r.status_code == 202, r.text
