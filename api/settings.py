@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=500, ge=1)
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = Field(default=480, ge=1)
+    login_max_failures: int = Field(default=10, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_timeout_seconds: float = 10.0

@@ -2,32 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import audit
 from api.auth import Principal, authenticate, create_api_key, get_principal, issue_token
 from api.deps import get_services, get_session
 from api.errors import ApiError, error_responses
-from api.models import User
+from api.db import utcnow
+from api.models import AuditLog, User
 from api.schemas import ApiKeyCreate, ApiKeyCreated, Me, Token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=Token, responses=error_responses(401, 422),
+def _check_lockout(session: Session, username: str, max_failures: int, minutes: int) -> None:
+    """Slow down password guessing: after ``max_failures`` failed logins for one username within
+    the window, refuse further attempts until the window has passed (counted from the audit log)."""
+    since = utcnow() - timedelta(minutes=minutes)
+    last_ok = select(func.max(AuditLog.at)).where(AuditLog.actor == username, AuditLog.action == "login")
+    failures = session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.actor == username, AuditLog.action == "login_failed", AuditLog.at >= since,
+        AuditLog.at > func.coalesce(last_ok.scalar_subquery(), since)))
+    session.commit()
+    if failures >= max_failures:
+        raise ApiError(429, "too_many_requests", f"too many failed logins for this account; try again in "
+                                                 f"{minutes} minutes or ask an admin to reset the password",
+                       headers={"Retry-After": str(minutes * 60)})
+
+
+@router.post("/token", response_model=Token, responses=error_responses(401, 429),
              summary="Log in (OAuth2 password flow); returns a bearer JWT")
 def login(request: Request, form: OAuth2PasswordRequestForm = Depends(),
           session: Session = Depends(get_session)) -> Token:
     ip = request.client.host if request.client else None
+    settings = get_services(request).settings
+    _check_lockout(session, form.username[:200], settings.login_max_failures, settings.login_lockout_minutes)
     user = authenticate(session, form.username, form.password)
     if user is None:
         audit.record(session, actor=form.username[:200], action="login_failed", ip=ip)
         session.commit()
         raise ApiError(401, "unauthorized", "incorrect username or password",
                        headers={"WWW-Authenticate": "Bearer"})
-    settings = get_services(request).settings
     token, ttl = issue_token(user, settings.jwt_key, settings.jwt_ttl_minutes)
     audit.record(session, actor=user.username, user_id=user.id, action="login", ip=ip)
     session.commit()

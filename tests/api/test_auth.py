@@ -96,3 +96,19 @@ def test_audit_log_rejects_update_and_delete_in_the_database(env):
             s.commit()
     with env.services.sessions() as s:
         assert s.scalars(select(AuditLog.actor)).all() == ["admin"]
+
+
+def test_repeated_failed_logins_lock_the_account_for_a_while(env):
+    from api.settings import Settings
+
+    env.services.settings = Settings(**{**env.settings.model_dump(), "login_max_failures": 3})
+    for _ in range(3):
+        assert env.client.post(TOKEN, data={"username": "qa1", "password": "guess-guess"}).status_code == 401
+    r = env.client.post(TOKEN, data={"username": "qa1", "password": "password-123"})  # even the right one
+    assert r.status_code == 429 and "too many failed logins" in r.json()["error"]["message"]
+    assert int(r.headers["Retry-After"]) == 15 * 60
+    # other accounts are unaffected, and a successful login restarts an account's count
+    for _ in range(2):
+        for _ in range(2):
+            assert env.client.post(TOKEN, data={"username": "lead1", "password": "nope-nope"}).status_code == 401
+        assert env.client.post(TOKEN, data={"username": "lead1", "password": "password-123"}).status_code == 200
