@@ -46,6 +46,14 @@ def intensity_of(probability: float, degree: float, exclaims: int) -> float:
     return float(min(1.0, probability * scale))
 
 
+def sparse_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, w: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR matrix (n_rows x vocab) times the vocabulary rows of ``w``, without scipy."""
+    row_of = np.repeat(np.arange(n_rows), np.diff(indptr))
+    contrib = w[indices] * data[:, None]
+    return np.stack([np.bincount(row_of, weights=contrib[:, j], minlength=n_rows) for j in range(w.shape[1])],
+                    axis=1)
+
+
 def _terms(blob: np.ndarray) -> list[str]:
     return bytes(blob).decode("utf-8").split("\n") if blob.size else []
 
@@ -68,6 +76,13 @@ class LinearHeads:
         self.polarity_labels = list(self.config["polarity_labels"])
         self.emotion_labels = list(self.config["emotion_labels"])
         self.dense_scale = float(self.config["dense_scale"])
+        # One dict lookup per n-gram serves both vocabularies: term -> k, then k -> joint column
+        # and k -> call column through two arrays (-1 where the term is not in that vocabulary).
+        joint, call = self.vocab.index, self.vocab_call.index
+        union = sorted(joint.keys() | call.keys())
+        self.dual = {t: k for k, t in enumerate(union)}
+        self.joint_of = np.array([joint.get(t, -1) for t in union], dtype=np.int64)
+        self.call_of = np.array([call.get(t, -1) for t in union], dtype=np.int64)
         featurizer = self.config["featurizer"]
         self.featurizer = Featurizer(Lexicon(), char_max=featurizer["char_max"], use_words=featurizer["use_words"])
 
@@ -77,19 +92,33 @@ class LinearHeads:
         dense_rows = [self.featurizer.dense(t, s) for t, s in zip(texts, speakers)]
         dense = np.stack([d for d, _ in dense_rows]) * self.dense_scale
         out = []
-        call = self.vocab_call.transform(grams)
-        joint = self.vocab.transform(grams)
+        joint, call = self._transform_both(grams)
         for (indptr, indices, data), vocab, w, b in (
             (call, self.vocab_call, self.w_subjective, self.b_subjective),
             (joint, self.vocab, self.w_valence, self.b_valence),
             (call, self.vocab_call, self.w_emotion, self.b_emotion),
         ):
-            logits = dense @ w[len(vocab.terms):] + b
-            # Sparse rows times weights: gather the used weight rows, scale, add per row.
-            row_of = np.repeat(np.arange(len(texts)), np.diff(indptr))
-            np.add.at(logits, row_of, w[indices] * data[:, None])
+            logits = dense @ w[len(vocab.terms):] + b + sparse_dot(indptr, indices, data, w, len(texts))
             out.append(logits)
         return polarity_probabilities(out[0], out[1]), out[2], [m for _, m in dense_rows]
+
+
+    def _transform_both(self, grams: list[list[str]]):
+        get = self.dual.get
+        counts: list[int] = []
+        keys: list[int] = []
+        for row in grams:
+            found = [k for k in map(get, row) if k is not None]
+            keys.extend(found)
+            counts.append(len(found))
+        rows_a = np.repeat(np.arange(len(grams)), counts)
+        keys_a = np.fromiter(keys, dtype=np.int64, count=len(keys))
+        csr = []
+        for column_of, vocab in ((self.joint_of, self.vocab), (self.call_of, self.vocab_call)):
+            cols = column_of[keys_a]
+            keep = cols >= 0
+            csr.append(vocab.weigh(rows_a[keep], cols[keep], len(grams)))
+        return csr[0], csr[1]
 
 
 class LinearSentimentModel(SentimentModel):
