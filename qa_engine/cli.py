@@ -251,12 +251,17 @@ def _attach_optional_commands() -> None:
     except ImportError:
         pass
     main.add_command(models, "models")
-    try:  # the service (api/, extra "service"); without it the engine CLI works as before
-        from api.cli import COMMANDS as service_commands
-    except ImportError:
-        service_commands = {}
-    for name, command in service_commands.items():
-        main.add_command(command, name)
+    # Other packages (the service in api/) plug commands in through an entry point, so the
+    # engine never imports them; a plug-in whose extra is not installed is left out.
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="qa_engine.cli"):
+        try:
+            commands = entry.load()
+        except ImportError:
+            continue
+        for name, command in commands.items():
+            main.add_command(command, name)
 
 
 _attach_optional_commands()
