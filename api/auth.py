@@ -189,9 +189,10 @@ def _principal_from_api_key(session: Session, key: str) -> Principal:
         raise ApiError(401, "unauthorized", "invalid, revoked or expired API key (X-API-Key)")
     if not row.owner.active:
         raise ApiError(401, "unauthorized", "the owner of this API key is disabled")
+    session.commit()  # end the read first: the write below then starts its own transaction
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now  # at most once a minute: not a write on every request
-    session.commit()
+        session.commit()
     return principal_for_user(row.owner, role=row.role, via="api_key", api_key_prefix=row.prefix,
                               scopes=frozenset(row.scopes or ()))
 

@@ -6,10 +6,13 @@ declare their own tables on the same metadata and migrations without importing o
 SQLite choices, and why:
 * WAL so readers never block the writer (API reads while a worker commits results);
 * ``busy_timeout`` so concurrent writers (API + N worker processes) wait instead of failing;
-* every transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
+* transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
   writes can fail at once with SQLITE_BUSY (lock upgrade), which busy_timeout cannot fix.
   Taking the write lock up front turns that into an ordinary wait. Workers never keep a
-  transaction open while scoring, so the lock is held for milliseconds.
+  transaction open while scoring, so the lock is held for milliseconds. Read-only sessions
+  (:func:`make_read_sessionmaker`, used for GET requests) begin DEFERRED so readers never wait
+  for writers; code in them that must write commits its reads first, so the write starts a
+  fresh transaction (which waits normally).
 * ``foreign_keys=ON`` because SQLite ignores foreign keys otherwise.
 """
 
@@ -76,7 +79,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -85,6 +89,11 @@ def make_engine(url: str) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: handlers build responses from objects after the commit.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading: SQLite begins DEFERRED (see the module docstring); PostgreSQL as usual."""
+    return sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
 
 
 def is_postgres(engine_or_session) -> bool:  # noqa: ANN001

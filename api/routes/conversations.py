@@ -115,12 +115,14 @@ def get_audio(request: Request, conversation_id: str = ConversationId, principal
     if not path.is_file():
         raise ApiError(404, "not_found", f"the recording of conversation {conv.id} is missing from storage; "
                                          "ask an admin to check QA_AUDIO_DIR")
+    audio_filename = conv.audio_filename
+    session.commit()  # reads done; the audit write starts its own transaction (read session)
     audit.record(session, actor=principal.actor, user_id=principal.user_id, action="replay",
                  target_type="conversation", target_id=conv.id,
                  detail={"range": request.headers.get("range")}, ip=request.client.host if request.client else None)
     session.commit()
     media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media, filename=conv.audio_filename or path.name,
+    return FileResponse(path, media_type=media, filename=audio_filename or path.name,
                         content_disposition_type="inline")
 
 

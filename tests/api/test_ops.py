@@ -145,3 +145,18 @@ def test_migrations_downgrade_and_upgrade_cleanly(db_url):
     upgrade_to_head(engine)
     assert {"users", "conversations", "jobs", "results", "audit_log"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_reads_do_not_wait_for_a_writer(env):
+    """GET requests use read sessions: on SQLite they must not queue behind a held write lock."""
+    import time
+
+    from sqlalchemy import text
+
+    h = env.headers("admin")
+    with env.services.sessions() as writer:  # holds the write lock (BEGIN IMMEDIATE on SQLite)
+        writer.execute(text("INSERT INTO teams (id, name, created_at) VALUES ('tx', 'tx', '2026-01-01')"))
+        started = time.monotonic()
+        r = env.client.get("/api/v1/conversations", headers=h)
+        assert r.status_code == 200 and time.monotonic() - started < 5
+        writer.rollback()
