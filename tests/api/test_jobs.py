@@ -55,10 +55,10 @@ def test_expired_lease_is_reclaimed_and_redelivery_scores_once(env):
     (cid,) = _upload(env)
     processor = Processor(env.settings)
     with env.services.sessions() as s:
-        first = jobs.claim(s, "dead-worker", 0.2)
+        first = jobs.claim(s, "dead-worker", 1.0)
     with env.services.sessions() as s:
         assert jobs.claim(s, "other", 60) is None  # lease still valid: not claimable
-    time.sleep(0.3)
+    time.sleep(1.1)
     with env.services.sessions() as s:
         second = jobs.claim(s, "new-worker", 60)
     assert second.id == first.id and second.attempts == 2
@@ -77,14 +77,14 @@ def test_expired_lease_is_reclaimed_and_redelivery_scores_once(env):
 def test_heartbeat_keeps_the_lease(env):
     _upload(env)
     with env.services.sessions() as s:
-        job = jobs.claim(s, "w1", 0.3)
-    for _ in range(3):
-        time.sleep(0.15)
+        job = jobs.claim(s, "w1", 1.0)
+    for _ in range(3):  # 1.2 s in all: past the first lease, which the beats keep extending
+        time.sleep(0.4)
         with env.services.sessions() as s:
-            assert jobs.heartbeat(s, job.id, "w1", 0.3)
+            assert jobs.heartbeat(s, job.id, "w1", 1.0)
     with env.services.sessions() as s:
         assert jobs.claim(s, "w2", 60) is None
-        assert not jobs.heartbeat(s, job.id, "w2", 0.3)  # only the owner can extend
+        assert not jobs.heartbeat(s, job.id, "w2", 1.0)  # only the owner can extend
 
 
 def test_worker_that_keeps_dying_fails_the_job_after_max_attempts(env):

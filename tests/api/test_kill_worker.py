@@ -99,5 +99,7 @@ def test_sigkill_mid_job_loses_nothing_and_scores_once(env, tmp_path):
         assert statuses == {"done": N_CHATS}
         for job_id in killed_jobs:
             job = s.get(Job, job_id)
-            assert job.attempts == 2 and job.lease_owner is None  # re-claimed after the lease ran out
+            # re-claimed after the dead worker's lease ran out (2; 3 only if a loaded machine also
+            # delayed a live worker's heartbeat past its lease, which is harmless: still one result)
+            assert job.attempts >= 2 and job.lease_owner is None
     assert survivor.returncode in (0, -signal.SIGTERM)
