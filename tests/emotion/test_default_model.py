@@ -140,3 +140,15 @@ def test_reproduces_recorded_review_accuracy(model):
     measured = evaluate_classifier(model_classifier(model))["reviews_heldout"]
     assert measured["n"] == recorded["n"]
     assert measured["accuracy"] == pytest.approx(recorded["accuracy"], abs=0.005)
+
+
+def test_manifest_matches_the_shipped_files():
+    import hashlib
+
+    from qa_engine.emotion.lexicon import MODEL_DIR
+
+    manifest = json.loads((DEFAULT_DIR / "manifest.json").read_text(encoding="utf-8"))
+    for name, digest in manifest["files"].items():
+        path = DEFAULT_DIR / name if (DEFAULT_DIR / name).exists() else MODEL_DIR / name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name} changed without retraining"
+    assert {s["licence"] for s in manifest["sources"]} >= {"MIT", "MIT (this project)"}

@@ -61,3 +61,13 @@ def test_emotion_label_models_and_label_map(tmp_path):
 def test_missing_directory_fails_without_network(tmp_path):
     with pytest.raises(OSError):
         TransformersSentimentModel(tmp_path / "nope")
+
+
+def test_polarity_model_takes_emotion_from_a_fallback_model(tiny_dir):
+    from qa_engine.emotion.linear import LinearSentimentModel
+
+    bundled = LinearSentimentModel()
+    model = TransformersSentimentModel(tiny_dir, emotion_model=bundled)
+    texts, speakers = ["我要投诉你们，太过分了！", "谢谢你，解决得很快"], ["customer", "customer"]
+    expected = [e for _, e in bundled.predict(texts, speakers)]
+    assert [e for _, e in model.predict(texts, speakers)] == expected
