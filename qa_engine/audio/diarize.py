@@ -150,10 +150,12 @@ def separate(signal: np.ndarray, spans: list[tuple[float, float]],
     z[:, -2:] *= PITCH_WEIGHT
     z /= np.sqrt(z.shape[1])
     solid = lengths >= min_chunk
-    if solid.sum() < 2:
+    if solid.sum() < 3:
         solid = np.ones(len(spans), dtype=bool)
-    if solid.sum() < 2:
-        return Separation([0] * len(spans), 0.0, [None, None])
+    if solid.sum() < 3:
+        # Two chunks always split into two "clusters"; with so little there is no evidence of a
+        # second voice, so call it one speaker (the role stays uncertain and gets flagged).
+        return Separation([0] * len(spans), 0.0, [float(np.exp(np.median(vectors[:, -2]))), None])
     labels_solid, centres, _ = _kmeans2(z[solid])
     labels = ((z[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
     labels[solid] = labels_solid

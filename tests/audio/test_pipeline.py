@@ -46,6 +46,10 @@ def test_real_recording_end_to_end(clip_call):
         assert u.start == u.words[0].start and u.end == u.words[-1].end
     assert 0.5 < conv.analysis.asr_confidence <= 1
     assert conv.analysis.extra["audio"]["sample_rate"] == 24000
+    # One voice, two short chunks: not split into two speakers, and flagged as uncertain.
+    assert conv.analysis.extra["roles"]["method"] == "mono-single-speaker"
+    assert len({u.speaker for u in conv.utterances}) == 1
+    assert any("roles uncertain" in r for r in conv.analysis.extra["needs_review_reasons"])
     assert "acoustics" in conv.analysis.extra
 
 
