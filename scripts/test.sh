@@ -15,6 +15,11 @@ python3 -m venv .venv
 # torch is pinned to the CPU wheel; a bare `torch` would pull several GB of CUDA packages
 .venv/bin/pip install -q -e '.[test]'
 
+# PostgreSQL and Redis run on loopback on the development and CI machines; tests that need them
+# use these real servers (and say why when they are skipped).
+export QA_TEST_POSTGRES_URL="${QA_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+export QA_TEST_REDIS_URL="${QA_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+
 markers=(-m "not slow")
 [ "${QA_SLOW:-0}" = 1 ] && markers=()
 .venv/bin/python -m pytest "${markers[@]}" -n 2 -q "$@"
