@@ -19,7 +19,7 @@ import numpy as np
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "emotion"
 NEGATIVE_EMOTIONS = ("anger", "anxiety", "sadness", "disgust")
 LEXICON_EMOTIONS = ("anger", "anxiety", "sadness", "disgust", "surprise", "joy")
-CUE_GROUPS = ("complaint", "anger", "anxiety", "sadness", "sarcasm", "joy", "courtesy")
+CUE_GROUPS = ("complaint", "anger", "anxiety", "sadness", "sarcasm", "joy", "courtesy", "inquiry")
 # How far back (in characters) a negation or degree word may sit and still modify a word:
 # 不太满意, 非常不满意, 没有很开心 all fit in four characters.
 SCOPE = 4
