@@ -60,7 +60,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False, embed
     app = FastAPI(title="qa-engine service", version="1", description=DESCRIPTION, lifespan=lifespan,
                   openapi_tags=[{"name": "conversations", "description": "upload, status, results, audio"},
                                 {"name": "auth", "description": "login and API keys"},
-                                {"name": "operations", "description": "health, readiness, metrics"}])
+                                {"name": "operations", "description": "health, readiness, metrics"},
+                                {"name": "review", "description": "review queue, sampling, verdicts, role swap"},
+                                {"name": "appeals", "description": "agent appeals: team lead, QA, final judgement"},
+                                {"name": "review statistics", "description": "rule precision, kappa, drift, backtest"}])
     app.state.services = services
     errors.install(app)
     api_prefix = "/api/v1"
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False, embed
     app.include_router(uploads.router, prefix=api_prefix)
     app.include_router(conversations.router, prefix=api_prefix)
     app.include_router(health.router)
+    from api.review import register as register_review  # review, appeals, stats, PII masking
+
+    register_review(app)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -88,7 +88,9 @@ class Processor:
         engine_conv.id = conv_id  # results point at the service's id; the client's is external_id
         result = self.engine.score(engine_conv)
         data = json.loads(result.model_dump_json())
-        inserted = self._insert_result(session, conv_id, data, result, job.id)
+        # a job "variant" (review role swap) changes the input but not pack/models: new version
+        variant = job.payload.get("variant")
+        inserted = self._insert_result(session, conv_id, data, result, job.id, variant)
         jobs.complete(session, job, owner)
         jobs.set_conversation_status(session, conv_id, "scored")
         if inserted is not None:
@@ -97,14 +99,15 @@ class Processor:
         session.commit()
 
     def _insert_result(self, session: Session, conv_id: str, data: dict[str, Any], result,  # noqa: ANN001
-                       job_id: int) -> int | None:
+                       job_id: int, variant: str | None = None) -> int | None:
         """Insert this scoring unless one with the same identity exists; return the new id."""
         next_version = (select(func.coalesce(func.max(Result.version), 0) + 1)
                         .where(Result.conversation_id == conv_id).scalar_subquery())
         values = dict(conversation_id=conv_id, version=next_version, pack_id=result.rule_pack.id,
                       pack_version=result.rule_pack.version, pack_sha=result.rule_pack.sha256,
                       scorecard_id=result.scorecard.id, scorecard_version=result.scorecard.version,
-                      scorecard_sha=result.scorecard.sha256, model_version=self.engine.model_version,
+                      scorecard_sha=result.scorecard.sha256,
+                      model_version=self.engine.model_version + (f"+{variant}" if variant else ""),
                       engine_version=result.engine_version, score=result.score, grade=result.grade,
                       veto=result.veto, passed=result.passed, needs_review=result.needs_review, result=data,
                       job_id=job_id, created_at=utcnow())
