@@ -34,6 +34,16 @@ them; re-scoring with a new pack adds a version. Authenticate with a bearer toke
 """
 
 
+def _install_web(app: FastAPI) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("jinja2") is None:  # pages need the optional 'web' extra; the API does not
+        return
+    from api.web import install
+
+    install(app)
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = False, embedded_worker: bool | None = None,
                services: Services | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False, embed
     from api.review import register as register_review  # review, appeals, stats, PII masking
 
     register_review(app)
+    _install_web(app)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -16,6 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
+from . import charts
 from .metrics import METRICS
 from .profile import KpiConfig
 from .report import EntityKpis, KpiReport, Level
@@ -262,7 +263,7 @@ def _write_notes(book, fmts: _Formats, report: KpiReport) -> None:
     _write_table(book, fmts, NOTES_SHEET, ["项目", "内容"], rows, ["text", "int"])
 
 
-def write_xlsx(report: KpiReport, config: KpiConfig, path: str | Path) -> Path:
+def write_xlsx(report: KpiReport, config: KpiConfig, path: str | Path, *, weekly: list[KpiReport] = ()) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
@@ -273,6 +274,7 @@ def write_xlsx(report: KpiReport, config: KpiConfig, path: str | Path) -> Path:
         _write_table(book, fmts, VIOLATIONS_SHEET, *violation_rows(report))
         _write_table(book, fmts, DEFINITIONS_SHEET, *definition_rows(config))
         _write_notes(book, fmts, report)
+        charts.add_charts(book, fmts, report, weekly)  # target colours on the sheets + charts on 总体
     finally:
         book.close()
     return path

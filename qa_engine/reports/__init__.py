@@ -1,0 +1,1 @@
+"""Rendered outputs for people: inline-SVG charts, the supervisor emotion report, HTML -> PDF."""
