@@ -4,7 +4,7 @@ Determinism: each candidate conversation gets the rank ``sha256("<plan>:<week>:<
 per agent the lowest ``ceil(percent × n)`` ranks are taken. Re-running a plan for the same week
 picks the same conversations, and the one-item-per-conversation constraint makes the re-run add
 nothing (conversations that arrived since may add their share). Assignment walks the new items in
-rank order, round-robin or by share (smooth weighted round-robin: deterministic and within one
+rank order (plus already queued, still unassigned flagged items), round-robin or by share (smooth weighted round-robin: deterministic and within one
 item of the exact shares at every prefix). A double-review sample (``double_review_percent`` of
 the sampled items, again by hash) gets a blind second reviewer: the next reviewer in the list.
 """
@@ -86,8 +86,8 @@ def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: s
     if plan.team_id:
         stmt = stmt.where(Conversation.team_id == plan.team_id)
     candidates = session.execute(principal.scope_conversations(stmt)).all()
-    existing = set(session.scalars(select(ReviewItem.conversation_id).where(
-        ReviewItem.conversation_id.in_([c[0] for c in candidates])))) if candidates else set()
+    existing = {i.conversation_id: i for i in session.scalars(select(ReviewItem).where(
+        ReviewItem.conversation_id.in_([c[0] for c in candidates])))} if candidates else {}
 
     by_agent: dict[str | None, list[tuple[str, str, int]]] = {}
     for conv_id, agent_id, result_id in candidates:
@@ -107,9 +107,15 @@ def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: s
                         chosen[conv_id] = (rank, result_id, "flagged")
 
     assigner = _Assigner(plan, reviewers)
-    created = []
+    created, adopted = [], []
     for conv_id, (rank, result_id, why) in sorted(chosen.items(), key=lambda kv: kv[1][0]):
-        if conv_id in existing:
+        item = existing.get(conv_id)
+        if item is not None:
+            # already queued (flagged): the plan only assigns it if nobody has it yet
+            if item.reviewer_id is None and item.status == "pending" and reviewers:
+                item.reviewer_id = reviewers[assigner.next()].id
+                item.plan_id, item.period = plan.id, week
+                adopted.append(item)
             continue
         first = assigner.next()
         item = ReviewItem(conversation_id=conv_id, source="sampled" if why == "sampled" else "flagged",
@@ -124,4 +130,4 @@ def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: s
     return {"plan_id": plan.id, "week": week, "candidates": len(candidates), "selected": len(chosen),
             "created": len(created), "already_queued": len(chosen) - len(created),
             "double_review": sum(1 for i in created if i.second_reviewer_id is not None),
-            "assigned": {u.username: sum(1 for i in created if i.reviewer_id == u.id) for u in reviewers}}
+            "assigned": {u.username: sum(1 for i in created + adopted if i.reviewer_id == u.id) for u in reviewers}}

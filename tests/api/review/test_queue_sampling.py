@@ -109,6 +109,7 @@ def test_sampling_is_deterministic_and_never_duplicates(env):
     convs += [bad_chat("v1", day=5), clean_chat("later", day=10), clean_chat("t2", agent="a9", team="t2")]
     ids = upload(env, convs)
     h = env.headers("qa1")
+    assert _queue(env, "qa1")["total"] == 1  # the veto is queued (unassigned) before the plan runs
     plan = {"name": "每周抽检 20%", "team_id": "t1", "percent": 20, "include_flags": ["veto"],
             "reviewers": ["qa1", "qa2"], "assignment": "round_robin"}
     r = env.client.post("/api/v1/review/sampling/plans", json=plan, headers=h)
@@ -125,18 +126,20 @@ def test_sampling_is_deterministic_and_never_duplicates(env):
     assert len(sampled) == 3 + 2
     with env.services.sessions() as s:
         items = {i.conversation_id: i for i in s.scalars(select(ReviewItem).where(ReviewItem.plan_id == pid))}
-    expected = sampled | {ids["v1"]}
-    # v1 is flagged (veto): the queue may already hold it, then the plan leaves it alone
-    assert set(items) | ({ids["v1"]} if out["already_queued"] else set()) == expected
-    assert out["created"] == len(items) and out["assigned"] == {"qa1": (len(items) + 1) // 2, "qa2": len(items) // 2}
-    assert {i.source for c, i in items.items() if c in sampled} == {"sampled"}
+    # v1 (veto) was already queued: the plan adopts it (assigns it) instead of adding a second item
+    assert set(items) == sampled | {ids["v1"]}
+    n = len(items)
+    assert out["created"] == n - 1 and out["already_queued"] == 1
+    assert out["assigned"] == {"qa1": (n + 1) // 2, "qa2": n // 2}  # round-robin over every item it assigned
+    assert items[ids["v1"]].source == "flagged" and items[ids["v1"]].reviewer_id is not None
+    assert {i.source for c, i in items.items() if c in sampled - {ids["v1"]}} == {"sampled"}
 
     again = env.client.post("/api/v1/review/sampling/run", json={"plan_id": pid, "week": "2026-W45"}, headers=h).json()
     assert again["created"] == 0 and again["selected"] == out["selected"]
     with env.services.sessions() as s:
         assert s.scalar(select(ReviewItem.id).where(ReviewItem.conversation_id == ids["t2"])) is None
         total = len(s.scalars(select(ReviewItem.id)).all())
-    assert total == len(set(items) | {ids["v1"]})
+    assert total == len(items)
 
     # qa3 covers another team: it sees exactly what is assigned to it
     with env.services.sessions() as s:
