@@ -25,6 +25,7 @@ from api.auth import Principal
 from api.db import utcnow
 from api.errors import ApiError
 from api.review.models import APPEAL_FINAL, Appeal, ReviewItem, TrailEntry
+from api.review.privacy import mask_str
 from api.review.service import add_trail, recompute
 from api.review.settings import ReviewSettings
 from api.settings import Settings
@@ -56,12 +57,12 @@ def appeal_out(appeal: Appeal, names: dict[int, str]) -> dict:
     due = {"submitted": appeal.lead_due_at, "forwarded": appeal.qa_due_at}.get(appeal.status)
     return {"id": appeal.id, "conversation_id": appeal.conversation_id, "status": appeal.status,
             "status_label": LABELS[appeal.status], "final": appeal.status in APPEAL_FINAL,
-            "reason": appeal.reason, "agent": names.get(appeal.agent_user_id),
+            "reason": mask_str(appeal.reason), "agent": names.get(appeal.agent_user_id),
             "score_before": appeal.score_before, "score_after": appeal.score_after,
             "submitted_at": appeal.submitted_at, "lead_due_at": appeal.lead_due_at, "qa_due_at": appeal.qa_due_at,
             "due_at": due, "overdue": bool(due and now > due),
-            "lead": names.get(appeal.lead_user_id), "lead_comment": appeal.lead_comment, "lead_at": appeal.lead_at,
-            "qa": names.get(appeal.qa_user_id), "qa_comment": appeal.qa_comment, "qa_at": appeal.qa_at,
+            "lead": names.get(appeal.lead_user_id), "lead_comment": mask_str(appeal.lead_comment), "lead_at": appeal.lead_at,
+            "qa": names.get(appeal.qa_user_id), "qa_comment": mask_str(appeal.qa_comment), "qa_at": appeal.qa_at,
             "closed_at": appeal.closed_at}
 
 

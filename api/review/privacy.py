@@ -81,6 +81,11 @@ def mask_str(value: Any) -> Any:
     return mask_text(value) if isinstance(value, str) else value
 
 
+def mask_json(value: Any) -> Any:
+    """Any JSON value (trail old/new, comments inside) with PII masked at every depth."""
+    return mask_result({"value": value})["value"]
+
+
 def install(app: FastAPI) -> None:
     # Module-level lists: several apps in one process (tests) must not stack the filters.
     if _result_filter not in RESULT_FILTERS:

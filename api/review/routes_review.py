@@ -22,7 +22,7 @@ from api.models import Conversation, Result, User
 from api.review import service
 from api.review.appeals import advance_overdue, appeal_out
 from api.review.models import Appeal, ManualItem, ReviewItem, SamplingPlan, TrailEntry, Verdict
-from api.review.privacy import mask_result_for, mask_str
+from api.review.privacy import mask_json, mask_result_for, mask_str
 from api.review.sampling import run_plan
 from api.review.schemas import (ManualIn, PlanIn, PlanOut, QueueItem, QueuePage, ReviewDetail, SamplingOut,
                                 SamplingRun, VerdictsIn)
@@ -214,7 +214,7 @@ def _detail(session: Session, principal: Principal, item: ReviewItem, unmask: bo
             appeal = appeal_out(row, service.usernames(session, {row.agent_user_id, row.lead_user_id,
                                                                  row.qa_user_id}))
         trail = [{"at": t.at, "actor": t.actor, "action": t.action, "field": t.field,
-                  "old": t.old, "new": t.new} for t in session.scalars(
+                  "old": mask_json(t.old), "new": mask_json(t.new)} for t in session.scalars(
             select(TrailEntry).where(TrailEntry.item_id == item.id).order_by(TrailEntry.id))]
     if unmask:
         session.commit()  # end the reads; the audit write starts its own transaction

@@ -29,6 +29,13 @@ def _audit(env, action):
 def test_masked_by_default_everywhere(env):
     cid = upload(env, [{**bad_chat("b1"), "metadata": {"caller": PHONE, "note": f"回拨 {PHONE}"}}])["b1"]
     h = env.headers("qa1")
+    # reviewers' own words (comments, reasons: kept in the trail) are masked in responses too
+    r = env.client.post(f"/api/v1/review/conversations/{cid}/verdicts", headers=h, json={"verdicts": [
+        {"hit_id": "illegal_promise#1", "verdict": "rejected", "comment": f"客户号码 {PHONE} 已核实"}]})
+    assert r.status_code == 200 and PHONE not in r.text and f"客户号码 {MASKED} 已核实" in r.text
+    r = env.client.post(f"/api/v1/review/conversations/{cid}/manual-items", headers=h,
+                        json={"dimension": "compliance", "points": -1, "reason": f"读出号码 {PHONE}"})
+    assert r.status_code == 201 and PHONE not in r.text
     for path in (f"/api/v1/conversations/{cid}", f"/api/v1/conversations/{cid}/results",
                  f"/api/v1/review/conversations/{cid}"):
         r = env.client.get(path, headers=h)
