@@ -54,6 +54,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False, embed
     services.queue_registry.register(QueueCollector(services.sessions))
 
     run_worker = settings.embedded_worker if embedded_worker is None else embedded_worker
+    if settings.executor == "celery":  # jobs are published to the broker; Celery workers run them
+        from api.executors import install
+
+        install(services)
+        run_worker = False
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202

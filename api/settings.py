@@ -11,6 +11,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
     retry_base_seconds: float = Field(default=2.0, ge=0)
     retry_max_seconds: float = Field(default=600.0, ge=0)
+    # Executor (docs/deploy.md): "embedded" = workers poll the job table; "celery" = the API
+    # publishes job ids to QA_BROKER_URL and `celery -A api.executors.celery_app worker` runs them.
+    executor: Literal["embedded", "celery"] = "embedded"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    sweep_seconds: float = Field(default=30.0, gt=0, description="how often Celery workers look for lost jobs")
+    requeue_after_seconds: float = Field(default=60.0, ge=0, description="a queued job older than this is re-published")
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,0 +1,36 @@
+"""Executors: who runs the jobs of the job table.
+
+* ``embedded`` (default): ``qa-engine worker`` / the thread in ``qa-engine serve`` poll the job
+  table (api.worker). Nothing here is used.
+* ``celery``: the job rows stay the source of truth; after a transaction that inserted jobs
+  commits, their ids are published to the broker (:mod:`api.executors.publish`), and Celery
+  workers (:mod:`api.executors.celery_app`) claim exactly that row with the same lease logic
+  and run the same Processor. Lost messages (broker down at enqueue, a worker killed with its
+  message unacknowledged) are recovered by the sweeper (:mod:`api.executors.runner`).
+
+Celery is an optional extra (``pip install -e '.[distributed]'``): importing this package does
+not import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Queue per job kind: speech recognition needs big CPU or GPU machines, the rest small CPUs.
+QUEUES = {"transcribe": "transcribe", "score": "analyse", "webhook": "analyse"}
+TASK_RUN_JOB = "qa.run_job"
+TASK_SWEEP = "qa.sweep"
+
+
+def queue_for(kind: str) -> str:
+    return QUEUES.get(kind, "analyse")
+
+
+def install(services: Any) -> None:
+    """Attach the executor chosen by ``services.settings.executor`` to the service's sessions
+    (no-op for the embedded executor)."""
+    if services.settings.executor != "celery":
+        return
+    from api.executors.publish import install_publisher
+
+    install_publisher(services)

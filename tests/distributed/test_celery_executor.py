@@ -1,0 +1,154 @@
+"""The Celery executor with real parts: Redis, two ``celery worker`` processes, the API.
+
+A batch of chats goes in through the API, one whole worker (main process and pool child) is
+SIGKILLed while it holds a job, and every conversation must still end with exactly one result
+and no job left queued or running. A second test takes the broker away at enqueue time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from api.db import upgrade_to_head
+from api.deps import Services
+from api.models import Conversation, Job, Result
+from api.worker import Worker
+from tests.api.conftest import Env, chat, db_url, make_settings  # noqa: F401 - db_url: sqlite + PostgreSQL
+from tests.distributed.conftest import CeleryWorker, worker_env
+
+N_CHATS = 40
+UTTERANCES = 300  # ~0.1 s of scoring each: long enough to catch a worker mid-job
+
+
+def long_chat(i: int) -> dict:
+    c = chat(f"d{i}")
+    base, start = c["utterances"], datetime.fromisoformat(c["started_at"])
+    c["utterances"] = [dict(base[j % 4], start=(start + timedelta(seconds=2 * j)).isoformat())
+                       for j in range(UTTERANCES)]
+    return c
+
+
+def make_env(db_url: str, tmp_path: Path, broker_url: str) -> Env:
+    settings = make_settings(db_url, tmp_path, executor="celery", broker_url=broker_url, worker_lease_seconds=2.0,
+                             sweep_seconds=0.5, requeue_after_seconds=1.0)
+    services = Services.from_settings(settings)
+    upgrade_to_head(services.engine)
+    client = TestClient(create_app(settings, services=services))
+    env = Env(client=client, services=services, settings=settings, worker=Worker(services))
+    env.add_user("admin", "admin")
+    return env
+
+
+def wait(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def job_statuses(env: Env) -> dict[str, int]:
+    with env.services.sessions() as s:
+        return dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+
+
+def results_per_conversation(env: Env) -> dict[str, int]:
+    with env.services.sessions() as s:
+        return dict(s.execute(select(Result.conversation_id, func.count()).group_by(Result.conversation_id)).all())
+
+
+def running_jobs_of(env: Env, pids: list[int]) -> list[int]:
+    with env.services.sessions() as s:
+        rows = s.execute(select(Job.id, Job.lease_owner).where(Job.status == "running")).all()
+    return [job_id for job_id, owner in rows if owner and int(owner.split(":")[1]) in pids]
+
+
+def test_two_celery_workers_one_killed_every_chat_scored_once(db_url, tmp_path, redis_url):  # noqa: F811
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = make_env(db_url, tmp_path, redis_url)
+    environ = worker_env(env.settings, redis_url)
+    survivor = CeleryWorker(environ, tmp_path / "survivor.log", "survivor")
+    victim = CeleryWorker(environ, tmp_path / "victim.log", "victim")
+    workers = [survivor, victim]
+    caught: list[int] = []
+    try:
+        for w in workers:
+            w.wait_ready()
+        r = env.client.post("/api/v1/conversations/chat", json=[long_chat(i) for i in range(N_CHATS)],
+                            headers=env.headers("admin"))
+        assert r.status_code == 202, r.text
+        accepted = {c["id"] for c in r.json()["conversations"]}
+        assert len(accepted) == N_CHATS
+
+        for attempt in range(3):  # retried only if the kill landed between two jobs (rare)
+            pids = victim.children()
+            wait(lambda p=pids: running_jobs_of(env, p), 60, "the victim to claim a job")
+            victim.kill()  # main process and pool child at once: a lost machine
+            caught = running_jobs_of(env, pids)  # still running with a dead owner: killed mid-job
+            if caught or job_statuses(env).get("queued", 0) == 0:
+                break
+            victim = CeleryWorker(environ, tmp_path / f"victim{attempt + 1}.log", f"victim{attempt + 1}")
+            workers.append(victim)
+            victim.wait_ready()
+        # Also kill the survivor's pool child alone (a crashed process on a live machine): the
+        # main process gives the message back (reject_on_worker_lost) and starts a new child.
+        child_pids = survivor.children()
+        wait(lambda: running_jobs_of(env, child_pids) or job_statuses(env).get("queued", 0) == 0, 30,
+             "the survivor to hold a job")
+        if running_jobs_of(env, child_pids):
+            caught += running_jobs_of(env, child_pids)
+            os.kill(child_pids[0], signal.SIGKILL)
+        wait(lambda: job_statuses(env) == {"done": N_CHATS}, 90,
+             f"every job done (now {job_statuses(env)}; logs in {tmp_path})")
+    finally:
+        for w in workers:
+            w.stop()
+    per_conv = results_per_conversation(env)
+    assert set(per_conv) == accepted and set(per_conv.values()) == {1}  # every chat scored, exactly once
+    assert caught, "never caught a worker in the middle of a job"
+    with env.services.sessions() as s:
+        assert set(s.scalars(select(Conversation.status))) == {"scored"}
+        for job_id in caught:
+            job = s.get(Job, job_id)
+            # Taken over by another worker after the killed one's lease ran out.
+            assert job.status == "done" and job.attempts == 2 and job.lease_owner is None, job_id
+
+
+def test_broker_down_at_enqueue_the_sweeper_publishes_later(db_url, tmp_path, redis_url):  # noqa: F811
+    import socket
+
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    with socket.socket() as s:  # a port nobody listens on: the broker is "down"
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    env = make_env(db_url, tmp_path, dead)
+    started = time.monotonic()
+    r = env.client.post("/api/v1/conversations/chat", json=[chat(f"b{i}") for i in range(5)],
+                        headers=env.headers("admin"))
+    assert r.status_code == 202, r.text  # accepted: the rows are durable, the broker is not needed
+    assert time.monotonic() - started < 15, "a dead broker must not hang the upload"
+    assert job_statuses(env) == {"queued": 5}
+
+    worker = CeleryWorker(worker_env(env.settings, redis_url), tmp_path / "w.log", "w")
+    try:
+        worker.wait_ready()
+        wait(lambda: job_statuses(env) == {"done": 5}, 60, f"the sweeper to publish the jobs (log {worker.log})")
+    finally:
+        worker.stop()
+    assert set(results_per_conversation(env).values()) == {1}
+    assert "sweeper re-published" in worker.log.read_text()
