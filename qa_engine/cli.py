@@ -237,6 +237,9 @@ def _attach_optional_commands() -> None:
     from qa_engine.demo import demo_command
 
     main.add_command(demo_command, "demo")
+    from qa_engine.batch import batch_command
+
+    main.add_command(batch_command, "batch")
     models = None
     try:
         from qa_engine.audio.cli import models_group
