@@ -277,4 +277,9 @@ def db_current() -> None:
                f"code expects: {', '.join(sorted(head_revisions()))}")
 
 
+# qa-engine batch --executor celery (api/executors/backfill.py)
+from api.executors import register_batch_executor  # noqa: E402 - after the commands it extends
+
+register_batch_executor()
+
 COMMANDS = {"serve": serve_command, "worker": worker_command, "users": users_group, "db": db_group}

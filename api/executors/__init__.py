@@ -34,3 +34,20 @@ def install(services: Any) -> None:
     from api.executors.publish import install_publisher
 
     install_publisher(services)
+
+
+def register_batch_executor() -> None:
+    """Make ``qa-engine batch --executor celery`` available (called when api.cli is loaded).
+    Lazy: nothing of the service or Celery is imported until that executor is used."""
+    from importlib.util import find_spec
+
+    if find_spec("celery") is None:  # the distributed extra is not installed
+        return
+    from qa_engine.batch import EXECUTORS
+
+    def run(path, options):  # noqa: ANN001, ANN202
+        from api.executors.backfill import run_celery_backfill
+
+        return run_celery_backfill(path, options)
+
+    EXECUTORS["celery"] = run

@@ -152,3 +152,45 @@ def test_broker_down_at_enqueue_the_sweeper_publishes_later(db_url, tmp_path, re
         worker.stop()
     assert set(results_per_conversation(env).values()) == {1}
     assert "sweeper re-published" in worker.log.read_text()
+
+
+def test_batch_through_celery_is_resumable(tmp_path, redis_url):
+    """``qa-engine batch --executor celery``: files become uploads + jobs in the service's
+    database, a Celery worker scores them; a second run of the same folder inserts nothing and
+    finds everything scored."""
+    import json
+    import subprocess
+    import sys
+
+    import redis
+
+    from tests.distributed.conftest import ROOT
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = make_env(f"sqlite:///{tmp_path / 'qa.db'}", tmp_path, redis_url)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for f in range(3):
+        (folder / f"p{f}.jsonl").write_text("\n".join(json.dumps(chat(f"bf{f}-{i}")) for i in range(4)) + "\n",
+                                            encoding="utf-8")
+    bad = chat("bf-bad")
+    bad["utterances"][0]["speaker"] = 42
+    (folder / "mixed.jsonl").write_text(json.dumps(chat("bf-ok")) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    environ = worker_env(env.settings, redis_url)
+    worker = CeleryWorker(environ, tmp_path / "w.log", "w")
+    cmd = [sys.executable, "-m", "qa_engine.cli", "batch", str(folder), "--executor", "celery", "--no-progress",
+           "--summary-json", str(tmp_path / "summary.json")]
+    try:
+        worker.wait_ready()
+        first = subprocess.run(cmd, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 1, first.stderr  # the invalid record is reported
+        summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+        assert summary["scored"] == 13 and summary["failed"] == {} and len(summary["record_errors"]) == 1
+        again = subprocess.run(cmd, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+        assert "4 already submitted" in again.stderr, again.stderr
+        assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["scored"] == 13
+    finally:
+        worker.stop()
+    per_conv = results_per_conversation(env)
+    assert len(per_conv) == 13 and set(per_conv.values()) == {1}
+    assert job_statuses(env) == {"done": 13}
