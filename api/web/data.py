@@ -110,6 +110,8 @@ class QueueRow:
     reviewer: str | None
     deadline: datetime | None
     overdue: bool
+    review_status: str | None = None  # from the review workflow, when installed
+    final_score: float | None = None
 
 
 def top_hits(result: dict[str, Any], n: int = 3) -> list[dict]:

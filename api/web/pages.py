@@ -82,6 +82,12 @@ def queue(request: Request, principal: Principal = Depends(page_principal), sess
                            flagged=show == "flagged", limit=5000)
     now = datetime.now(timezone.utc)
     items = [queue_row(c, r, now) for c, r in rows]
+    state = review_link.review_state(session, [i.id for i in items], request.app)
+    for item in items:
+        review = state.get(item.id)
+        if review:
+            item.reviewer, item.review_status, item.final_score = (review["reviewer"], review["status"],
+                                                                   review["final_score"])
     if grade:
         items = [i for i in items if i.grade == grade]
     if veto is not None:
@@ -104,8 +110,9 @@ def conversation(request: Request, conversation_id: str, principal: Principal = 
     conv = get_conversation(session, principal, conversation_id[:64])
     if conv is None:
         raise not_found_page()
+    if unmask and not principal.can_unmask:  # as the API answers ?unmask=true: refused, not silently masked
+        raise PageError(403, "无权查看原文", "您没有查看未脱敏信息的权限，请去掉 unmask 参数或联系管理员授权。")
     row = latest_result(session, conv.id)
-    unmask = unmask and principal.can_unmask
     result = viewable(transcript.page_view(row.result), principal, unmask) if row is not None else None
     ctx = {"me": principal, "conv": conv, "row": row, "result": result, "unmasked": unmask,
            "review_enabled": review_link.available(request.app), "audio_url": f"/conversations/{conv.id}/audio"}

@@ -163,10 +163,13 @@ def rules_page(request: Request, principal: Principal = Depends(page_principal),
             hits[h["rule_id"]] += 1
             seen.add(h["rule_id"])
         convs.update(seen)
+    precision = review_link.precision(session, principal, request.app)
     rules = [{"rule": rule, "hits": hits.get(rule.id, 0), "conversations": convs.get(rule.id, 0),
-              "share": convs.get(rule.id, 0) / len(rows) if rows else None} for rule in loaded.pack.rules]
+              "share": convs.get(rule.id, 0) / len(rows) if rows else None, "precision": precision.get(rule.id)}
+             for rule in loaded.pack.rules]
     return page(request, "rules.html", {"me": principal, "pack": loaded.pack, "sha": loaded.sha256, "rules": rules,
                                         "n": len(rows), "review_enabled": review_link.available(request.app),
+                                        "may_backtest": principal.role in review_link.BACKTEST_ROLES,
                                         "generated": datetime.now(timezone.utc)})
 
 

@@ -64,3 +64,28 @@ def appeals_for(session: Session, principal: Principal, app: FastAPI) -> list[di
     rows = session.scalars(select(Appeal).where(Appeal.agent_user_id == principal.user_id)
                            .order_by(Appeal.submitted_at.desc()).limit(200)).all()
     return [appeal_out(a, {principal.user_id: principal.username}) for a in rows]
+
+
+def review_state(session: Session, conversation_ids: list[str], app: FastAPI) -> dict[str, dict[str, Any]]:
+    """conversation id -> {"reviewer", "status", "final_score"} from the review items, if any."""
+    if not available(app) or not conversation_ids:
+        return {}
+    from api.models import User
+    from api.review.models import ReviewItem
+
+    rows = session.execute(select(ReviewItem.conversation_id, ReviewItem.status, ReviewItem.final_score, User.username)
+                           .outerjoin(User, User.id == ReviewItem.reviewer_id)
+                           .where(ReviewItem.conversation_id.in_(conversation_ids))).all()
+    return {cid: {"status": status, "final_score": final, "reviewer": name} for cid, status, final, name in rows}
+
+
+BACKTEST_ROLES = frozenset({"qa", "supervisor", "admin"})  # who sees the backtest form (the API decides)
+
+
+def precision(session: Session, principal: Principal, app: FastAPI) -> dict[str, dict[str, Any]]:
+    """rule id -> review precision row (confirmed / reviewed with a 95 % interval), in scope."""
+    if not available(app):
+        return {}
+    from api.review import stats
+
+    return {row["rule_id"]: row for row in stats.precision(session, principal)}

@@ -121,9 +121,28 @@ def emotion_curve(result: dict[str, Any]) -> str | None:
                                 {"start": u.get("start") if u.get("start") is not None else "", "utt": u["index"]}))
     if not points:
         return None
+    points = _thin(points)
     x_max = points[-1].x
     ticks = [(points[0].x, _clock(points[0].x)), (x_max, _clock(x_max))]
     return svg.line_chart(points, x_label="时间", y_label="客户情绪（越高越平稳）", x_ticks=ticks, css_class="emotion-curve")
+
+
+def _thin(points: list[svg.Point], limit: int = 240) -> list[svg.Point]:
+    """A long call's curve averaged into at most ``limit`` time buckets (peaks always kept), so
+    the SVG stays small and readable; short calls keep every point."""
+    if len(points) <= limit:
+        return points
+    x0, x1 = points[0].x, points[-1].x
+    width = (x1 - x0) / limit or 1.0
+    buckets: dict[int, list[svg.Point]] = {}
+    for p in points:
+        buckets.setdefault(min(limit - 1, int((p.x - x0) / width)), []).append(p)
+    out = []
+    for _, members in sorted(buckets.items()):
+        mean = sum(p.y for p in members) / len(members)
+        out.append(svg.Point(members[0].x, round(mean, 1), f"{len(members)} 句平均 {mean:.0f}"))
+        out.extend(p for p in members if p.marked)
+    return sorted(out, key=lambda p: p.x)
 
 
 def _clock(seconds: float) -> str:

@@ -71,7 +71,10 @@ def line_chart(points: Sequence[Point], *, width: int = 640, height: int = 180, 
     if points:
         path = " ".join(f"{_n(sx(p.x))},{_n(sy(p.y))}" for p in points)
         out.append(f'<polyline points="{path}" fill="none" stroke="#2563eb" stroke-width="2"/>')
+    dots = len(points) <= 150  # dense curves (long calls) draw only the marked points as dots
     for p in points:
+        if not (dots or p.marked):
+            continue
         attrs = "".join(f' data-{escape(k)}="{escape(str(v))}"' for k, v in (p.data or {}).items())
         r, fill, cls = (5, "#dc2626", "pt peak") if p.marked else (2.5, "#2563eb", "pt")
         out.append(f'<circle class="{cls}" cx="{_n(sx(p.x))}" cy="{_n(sy(p.y))}" r="{r}" fill="{fill}"{attrs}>'
@@ -86,7 +89,8 @@ def radar(axes: Sequence[tuple[str, float | None]], *, size: int = 260, maximum:
     n = len(axes)
     c = size / 2
     radius = size / 2 - 46
-    out = [f'<svg class="{escape(css_class)}" viewBox="0 0 {size} {size}" role="img" '
+    pad = 44  # room left and right for four-character Chinese labels beside the side axes
+    out = [f'<svg class="{escape(css_class)}" viewBox="{-pad} 0 {size + 2 * pad} {size}" role="img" '
            f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="12">']
 
     def at(i: int, frac: float) -> tuple[float, float]:

@@ -60,6 +60,21 @@ def long_call(seconds: int = LONG_CALL_SECONDS) -> dict:
             "started_at": "2026-11-06T14:00:00+08:00", "duration": float(seconds), "utterances": utterances}
 
 
+PII_CHAT_ID = "demo-pii-chat"
+PII_PHONE = "13812345678"
+
+
+def pii_chat() -> dict:
+    """A chat where the customer gives a mobile number: masked for viewers without unmask."""
+    return {"id": PII_CHAT_ID, "channel": "chat", "agent_id": "a3", "team_id": "t1", "customer_id": "u902",
+            "started_at": "2026-11-07T09:00:00+08:00", "utterances": [
+                {"speaker": "customer", "text": "你好，我想改一下绑定的手机", "start": "2026-11-07T09:00:00+08:00"},
+                {"speaker": "agent", "text": "您好，很高兴为您服务，请提供新的手机号码。", "start": "2026-11-07T09:00:10+08:00"},
+                {"speaker": "customer", "text": f"新号码是{PII_PHONE}", "start": "2026-11-07T09:00:30+08:00"},
+                {"speaker": "agent", "text": "已为您修改完成，还有其他可以帮您的吗？感谢您的咨询，再见。",
+                 "start": "2026-11-07T09:00:50+08:00"}]}
+
+
 def silent_wav(path: Path, seconds: int) -> None:
     # 8 kHz unsigned 8-bit mono: an hour is 28.8 MB, enough for the browser to seek anywhere
     with wave.open(str(path), "wb") as w:
@@ -83,7 +98,7 @@ def seed(client: TestClient, services: Services, password_hash: str) -> dict[str
     headers = {"Authorization": f"Bearer {token}"}
     records = [json.loads(line) for name in ("chats.jsonl", "calls.jsonl")
                for line in (SAMPLES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-    records += [audio_call(), long_call()]
+    records += [audio_call(), long_call(), pii_chat()]
     r = client.post("/api/v1/conversations/chat", json={"conversations": records}, headers=headers)
     assert r.status_code == 202, r.text
     Worker(services).drain()
