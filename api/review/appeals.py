@@ -26,6 +26,7 @@ from api.db import utcnow
 from api.errors import ApiError
 from api.review.models import APPEAL_FINAL, Appeal, ReviewItem, TrailEntry
 from api.review.privacy import mask_str
+from api.review.schemas import utc
 from api.review.service import add_trail, recompute
 from api.review.settings import ReviewSettings
 from api.settings import Settings
@@ -59,11 +60,11 @@ def appeal_out(appeal: Appeal, names: dict[int, str]) -> dict:
             "status_label": LABELS[appeal.status], "final": appeal.status in APPEAL_FINAL,
             "reason": mask_str(appeal.reason), "agent": names.get(appeal.agent_user_id),
             "score_before": appeal.score_before, "score_after": appeal.score_after,
-            "submitted_at": appeal.submitted_at, "lead_due_at": appeal.lead_due_at, "qa_due_at": appeal.qa_due_at,
-            "due_at": due, "overdue": bool(due and now > due),
-            "lead": names.get(appeal.lead_user_id), "lead_comment": mask_str(appeal.lead_comment), "lead_at": appeal.lead_at,
-            "qa": names.get(appeal.qa_user_id), "qa_comment": mask_str(appeal.qa_comment), "qa_at": appeal.qa_at,
-            "closed_at": appeal.closed_at}
+            "submitted_at": utc(appeal.submitted_at), "lead_due_at": utc(appeal.lead_due_at), "qa_due_at": utc(appeal.qa_due_at),
+            "due_at": utc(due), "overdue": bool(due and now > due),
+            "lead": names.get(appeal.lead_user_id), "lead_comment": mask_str(appeal.lead_comment), "lead_at": utc(appeal.lead_at),
+            "qa": names.get(appeal.qa_user_id), "qa_comment": mask_str(appeal.qa_comment), "qa_at": utc(appeal.qa_at),
+            "closed_at": utc(appeal.closed_at)}
 
 
 def submit(session: Session, principal: Principal, item: ReviewItem, reason: str, cfg: ReviewSettings) -> Appeal:

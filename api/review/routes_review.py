@@ -25,7 +25,7 @@ from api.review.models import Appeal, ManualItem, ReviewItem, SamplingPlan, Trai
 from api.review.privacy import mask_json, mask_result_for, mask_str
 from api.review.sampling import run_plan
 from api.review.schemas import (ManualIn, PlanIn, PlanOut, QueueItem, QueuePage, ReviewDetail, SamplingOut,
-                                SamplingRun, VerdictsIn)
+                                SamplingRun, VerdictsIn, utc)
 
 router = APIRouter(prefix="/review", tags=["review"])
 ConversationId = PathParam(description="the conversation id", max_length=64)
@@ -109,7 +109,8 @@ def queue(request: Request, f: QueueFilters = Depends(), limit: int = Query(50, 
     return QueuePage(total=total, limit=limit, offset=offset, items=[_row(i, c, names, principal) for i, c in rows])
 
 
-@router.get("/queue/export", responses={**error_responses(401, 403), 200: {"content": {"text/csv": {}}}},
+@router.get("/queue/export", responses={**error_responses(401, 403),
+                                        200: {"content": {"text/csv": {}, "application/json": {}}}},
             summary="The filtered queue as CSV or JSON (PII masked); audited")
 def export_queue(request: Request, f: QueueFilters = Depends(), format: Literal["csv", "json"] = "csv",  # noqa: A002
                  principal: Principal = Depends(get_principal), session: Session = Depends(get_session)) -> Response:
@@ -193,16 +194,16 @@ def _detail(session: Session, principal: Principal, item: ReviewItem, unmask: bo
              "utterance_indices": h["utterance_indices"], "matched_text": h.get("matched_text", ""),
              "explanation": h.get("explanation", ""), "item_points": points.get(h["id"]),
              "verdict": ({"verdict": verdicts[h["id"]].verdict, "comment": mask_str(verdicts[h["id"]].comment),
-                          "reviewer": verdicts[h["id"]].reviewer, "at": verdicts[h["id"]].updated_at}
+                          "reviewer": verdicts[h["id"]].reviewer, "at": utc(verdicts[h["id"]].updated_at)}
                          if h["id"] in verdicts else None)} for h in data.get("hits", [])]
     names = service.usernames(session, {item.reviewer_id, item.second_reviewer_id})
     item_out = {"status": item.status, "source": item.source, "plan_id": item.plan_id, "period": item.period,
                 "result_id": item.result_id, "result_version": result.version,
-                "reviewer": names.get(item.reviewer_id), "done_at": item.done_at}
+                "reviewer": names.get(item.reviewer_id), "done_at": utc(item.done_at)}
     manual, final, appeal, trail = [], None, None, []
     if not blind:
         manual = [{"id": m.id, "dimension": m.dimension, "points": m.points, "reason": mask_str(m.reason),
-                   "by": m.created_by_name, "at": m.created_at} for m in session.scalars(
+                   "by": m.created_by_name, "at": utc(m.created_at)} for m in session.scalars(
             select(ManualItem).where(ManualItem.item_id == item.id, ManualItem.result_id == result.id,
                                      ManualItem.active.is_(True)).order_by(ManualItem.id))]
         final = service.final_for(session, item, settings).as_dict()
@@ -213,7 +214,7 @@ def _detail(session: Session, principal: Principal, item: ReviewItem, unmask: bo
             advance_overdue(_NoWrite(), row, cfg)
             appeal = appeal_out(row, service.usernames(session, {row.agent_user_id, row.lead_user_id,
                                                                  row.qa_user_id}))
-        trail = [{"at": t.at, "actor": t.actor, "action": t.action, "field": t.field,
+        trail = [{"at": utc(t.at), "actor": t.actor, "action": t.action, "field": t.field,
                   "old": mask_json(t.old), "new": mask_json(t.new)} for t in session.scalars(
             select(TrailEntry).where(TrailEntry.item_id == item.id).order_by(TrailEntry.id))]
     if unmask:

@@ -23,6 +23,8 @@ from api.review.schemas import BacktestIn
 
 router = APIRouter(tags=["review statistics"])
 STATS_ROLES = frozenset({"qa", "team_lead", "supervisor", "admin"})
+# JSON by default; ?format=csv downloads CSV
+STAT_RESPONSES = {**error_responses(401, 403), 200: {"content": {"application/json": {}, "text/csv": {}}}}
 
 
 class StatFilters:
@@ -55,7 +57,7 @@ def _download(request: Request, session: Session, principal: Principal, name: st
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-@router.get("/review/stats/precision", responses=error_responses(401, 403),
+@router.get("/review/stats/precision", responses=STAT_RESPONSES,
             summary="Per-rule precision from verdicts: confirmed / (confirmed + rejected), Wilson 95 % interval")
 def precision(request: Request, f: StatFilters = Depends(), principal: Principal = Depends(get_principal),
               session: Session = Depends(get_session)):  # noqa: ANN201
@@ -66,7 +68,7 @@ def precision(request: Request, f: StatFilters = Depends(), principal: Principal
     return {"rules": rows}
 
 
-@router.get("/review/stats/agreement", responses=error_responses(401, 403),
+@router.get("/review/stats/agreement", responses=STAT_RESPONSES,
             summary="Inter-reviewer agreement on blind double reviews: Cohen's kappa per pair and overall")
 def agreement(request: Request, f: StatFilters = Depends(), principal: Principal = Depends(get_principal),
               session: Session = Depends(get_session)):  # noqa: ANN201
@@ -78,7 +80,7 @@ def agreement(request: Request, f: StatFilters = Depends(), principal: Principal
     return out
 
 
-@router.get("/review/stats/drift", responses=error_responses(401, 403),
+@router.get("/review/stats/drift", responses=STAT_RESPONSES,
             summary="Each reviewer's confirm rate per ISO week next to everyone else's")
 def drift(request: Request, f: StatFilters = Depends(), principal: Principal = Depends(get_principal),
           session: Session = Depends(get_session)):  # noqa: ANN201

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """The database keeps naive UTC; responses say so (RFC 3339 needs the offset)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(utc)]
 
 
 class QueueItem(BaseModel):
@@ -14,7 +22,7 @@ class QueueItem(BaseModel):
     channel: str
     agent_id: str | None
     team_id: str | None
-    started_at: datetime | None
+    started_at: UtcDateTime | None
     status: Literal["pending", "in_review", "done"]
     source: str
     plan_id: int | None
@@ -29,7 +37,7 @@ class QueueItem(BaseModel):
     emotion_stage: str | None
     final_score: float | None
     final_grade: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class QueuePage(BaseModel):
@@ -54,7 +62,7 @@ class PlanIn(BaseModel):
 class PlanOut(PlanIn):
     id: int
     active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class SamplingRun(BaseModel):
