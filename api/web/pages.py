@@ -148,14 +148,24 @@ def my_page(request: Request, principal: Principal = Depends(page_principal), se
     else:
         rows = visible_results(session, principal, agent_id=principal.agent_id, limit=500)
     now = datetime.now(timezone.utc)
+    # Appeals open once a review is done and stay open for the review module's window; without
+    # the review workflow the window is counted from scoring, as a plain reminder.
+    review = review_link.available(request.app)
+    window = review_link.appeal_window_days(request.app, APPEAL_WINDOW_DAYS)
+    state = review_link.review_state(session, [c.id for c, _ in rows], request.app)
     cards = []
     for conv, res in rows:
-        scored = res.created_at if res.created_at.tzinfo else res.created_at.replace(tzinfo=timezone.utc)
-        deadline = scored + timedelta(days=APPEAL_WINDOW_DAYS)
-        cards.append({"row": queue_row(conv, res, now), "appeal_deadline": deadline, "appeal_open": deadline > now})
+        row = queue_row(conv, res, now)
+        item = state.get(conv.id) or {}
+        row.review_status, row.final_score = item.get("status"), item.get("final_score")
+        opened = item.get("done_at") if review else res.created_at
+        deadline = None
+        if opened is not None:
+            deadline = (opened if opened.tzinfo else opened.replace(tzinfo=timezone.utc)) + timedelta(days=window)
+        cards.append({"row": row, "appeal_deadline": deadline, "appeal_open": deadline is not None and deadline > now})
     scores = [c["row"].score for c in cards]
     summary = {"n": len(cards), "mean": sum(scores) / len(scores) if scores else None,
                "passed": sum(1 for _, r in rows if r.passed), "veto": sum(1 for _, r in rows if r.veto)}
     return page(request, "me.html", {"me": principal, "cards": cards, "summary": summary,
                                      "appeals": review_link.appeals_for(session, principal, request.app),
-                                     "review_enabled": review_link.available(request.app), "window": APPEAL_WINDOW_DAYS})
+                                     "review_enabled": review, "window": window})

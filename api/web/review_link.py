@@ -73,10 +73,17 @@ def review_state(session: Session, conversation_ids: list[str], app: FastAPI) ->
     from api.models import User
     from api.review.models import ReviewItem
 
-    rows = session.execute(select(ReviewItem.conversation_id, ReviewItem.status, ReviewItem.final_score, User.username)
+    rows = session.execute(select(ReviewItem.conversation_id, ReviewItem.status, ReviewItem.final_score,
+                                  ReviewItem.done_at, User.username)
                            .outerjoin(User, User.id == ReviewItem.reviewer_id)
                            .where(ReviewItem.conversation_id.in_(conversation_ids))).all()
-    return {cid: {"status": status, "final_score": final, "reviewer": name} for cid, status, final, name in rows}
+    return {cid: {"status": status, "final_score": final, "done_at": done, "reviewer": name}
+            for cid, status, final, done, name in rows}
+
+
+def appeal_window_days(app: FastAPI, default: float) -> float:
+    settings = getattr(app.state, "review_settings", None)
+    return float(getattr(settings, "appeal_window_days", default))
 
 
 BACKTEST_ROLES = frozenset({"qa", "supervisor", "admin"})  # who sees the backtest form (the API decides)

@@ -57,7 +57,9 @@ def line_chart(points: Sequence[Point], *, width: int = 640, height: int = 180, 
         out.append(f'<line x1="{left}" y1="{_n(y)}" x2="{width - right}" y2="{_n(y)}" stroke="#e5e7eb"/>')
         out.append(f'<text x="{left - 4}" y="{_n(y + 4)}" text-anchor="end" fill="#6b7280">{_n(value)}</text>')
     for x, text in x_ticks:
-        out.append(f'<text x="{_n(sx(x))}" y="{height - 10}" text-anchor="middle" fill="#6b7280">'
+        # ticks at the ends are anchored inwards so their text is not cut off by the frame
+        anchor = "start" if sx(x) - left < 20 else ("end" if width - right - sx(x) < 20 else "middle")
+        out.append(f'<text x="{_n(sx(x))}" y="{height - 10}" text-anchor="{anchor}" fill="#6b7280">'
                    f"{escape(text)}</text>")
     if x_label:
         out.append(f'<text x="{width - right}" y="{height - 1}" text-anchor="end" fill="#9ca3af">{escape(x_label)}</text>')
