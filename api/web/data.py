@@ -39,6 +39,8 @@ def viewable(data: dict[str, Any], principal: Principal, unmask: bool = False) -
     filter (if installed) does the same and audits the disclosure; masking again here is
     idempotent and keeps the pages safe without it."""
     data = apply_filters(data, principal)
+    if unmask_audited_by_filter():
+        return data  # that filter masked it already (or unmasked it on a permitted request): no second pass
     return data if (unmask and principal.can_unmask) else mask_result(data)
 
 

@@ -21,6 +21,7 @@ from api.web.render import page
 from api.web.session import COOKIE, PageError, page_principal, safe_next
 
 router = APIRouter(include_in_schema=False)
+HIT_PAGE = 100
 
 
 def not_found_page() -> PageError:
@@ -106,7 +107,7 @@ def queue(request: Request, principal: Principal = Depends(page_principal), sess
 
 @router.get("/conversations/{conversation_id}")
 def conversation(request: Request, conversation_id: str, principal: Principal = Depends(page_principal),
-                 session: Session = Depends(get_session), unmask: bool = False):
+                 session: Session = Depends(get_session), unmask: bool = False, all_hits: bool = False):
     conv = get_conversation(session, principal, conversation_id[:64])
     if conv is None:
         raise not_found_page()
@@ -118,7 +119,10 @@ def conversation(request: Request, conversation_id: str, principal: Principal = 
            "review_enabled": review_link.available(request.app), "audio_url": f"/conversations/{conv.id}/audio"}
     if result is not None:
         names = {h["rule_id"]: h["rule_name"] for h in result.get("hits") or []}
-        ctx.update(lines=transcript.lines(result), hits=transcript.hits(result),
+        hits = transcript.hits(result)
+        # A long call can have hundreds of hits; the side list shows the first HIT_PAGE (the
+        # transcript still marks every one) so the page stays light: see docs/pages.md.
+        ctx.update(lines=transcript.lines(result), hits=hits if all_hits else hits[:HIT_PAGE], hit_total=len(hits),
                    dimensions=[{"id": d["id"], "name": d["name"]} for d in row.result.get("dimensions") or []],
                    waterfall=transcript.waterfall(result, names), curve=transcript.emotion_curve(result),
                    index=(result.get("analysis") or {}).get("emotion_index"))

@@ -174,6 +174,11 @@ def test_long_call_stays_usable(browser, site):
     page.goto(f"{site.url}/conversations/{site.ids[demo.LONG_CALL_ID]}")
     n = page.locator(".utt").count()
     assert n == demo.LONG_CALL_SECONDS // 3
+    # hundreds of hits: the side list is paged, the transcript marks them all
+    total = int(page.locator("#hits").locator("xpath=..").locator("h2 small").inner_text())
+    assert total > 100 and page.locator(".hit-item").count() == 100
+    assert page.locator("#hits-more a").get_attribute("href") == "?all_hits=1"
+    assert page.locator("mark.hit").count() >= 100
     page.wait_for_function("document.getElementById('player').readyState >= 1")
     # seek near the end: the highlight follows within one timeupdate and the line is scrolled in view
     took = page.evaluate("""() => new Promise(resolve => {
