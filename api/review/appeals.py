@@ -27,7 +27,7 @@ from api.errors import ApiError
 from api.review.models import APPEAL_FINAL, Appeal, ReviewItem, TrailEntry
 from api.review.privacy import mask_str
 from api.review.schemas import utc
-from api.review.service import add_trail, recompute
+from api.review.service import add_trail, flush_or_conflict, recompute
 from api.review.settings import ReviewSettings
 from api.settings import Settings
 
@@ -85,7 +85,7 @@ def submit(session: Session, principal: Principal, item: ReviewItem, reason: str
                     agent_user_id=principal.user_id, score_before=item.final_score, submitted_at=now,
                     lead_due_at=now + timedelta(days=cfg.appeal_lead_days))
     session.add(appeal)
-    session.flush()
+    flush_or_conflict(session, f"the appeal of conversation {item.conversation_id}")
     add_trail(session, principal, item, "appeal", "appeal.status", None, "submitted")
     return appeal
 

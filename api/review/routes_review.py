@@ -11,6 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import audit
@@ -91,8 +92,11 @@ def _row(item: ReviewItem, conv: Conversation, names: dict[int, str], principal:
 
 def _sync(request: Request) -> None:
     with get_services(request).sessions() as s:  # its own write transaction, whatever the request's is
-        service.sync_items(s)
-        s.commit()
+        try:
+            service.sync_items(s)
+            s.commit()
+        except IntegrityError:  # a concurrent request queued the same conversation: it is there now
+            s.rollback()
 
 
 @router.get("/queue", response_model=QueuePage, responses=error_responses(401, 403),

@@ -22,7 +22,7 @@ from api.auth import Principal
 from api.errors import ApiError
 from api.models import Conversation, Result, User
 from api.review.models import ReviewItem, SamplingPlan
-from api.review.service import denormalised, latest_results_subquery
+from api.review.service import denormalised, flush_or_conflict, latest_results_subquery
 
 
 def week_bounds(week: str) -> tuple[datetime, datetime]:
@@ -126,7 +126,7 @@ def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: s
                 item.second_reviewer_id = reviewers[(first + 1) % len(reviewers)].id
         session.add(item)
         created.append(item)
-    session.flush()
+    flush_or_conflict(session, f"the review queue (sampling plan {plan.id}, {week})")
     return {"plan_id": plan.id, "week": week, "candidates": len(candidates), "selected": len(chosen),
             "created": len(created), "already_queued": len(chosen) - len(created),
             "double_review": sum(1 for i in created if i.second_reviewer_id is not None),

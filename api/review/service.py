@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import audit, jobs
@@ -65,6 +66,17 @@ def denormalised(row: Result) -> dict[str, Any]:
     return dict(result_id=row.id, machine_score=row.score, veto=row.veto,
                 flag_codes="," + "".join(f"{c}," for c in flags), rule_ids="," + "".join(f"{r}," for r in rules),
                 emotion_stage=emotion.get("stage"))
+
+
+def flush_or_conflict(session: Session, what: str) -> None:
+    """Two requests creating the same row at once (PostgreSQL, READ COMMITTED): the unique key
+    stops the second; it answers 409 (retry) instead of a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "conflict", f"{what} was changed by another request at the same time; "
+                                        "reload and retry") from None
 
 
 def latest_results_subquery():  # noqa: ANN201
@@ -126,7 +138,7 @@ def item_for(session: Session, principal: Principal, conversation_id: str, *, cr
                                             "it can be reviewed once it has a result")
         item = ReviewItem(conversation_id=conv.id, source="manual", **denormalised(row))
         session.add(item)
-        session.flush()
+        flush_or_conflict(session, f"the review of conversation {conv.id}")
     return item
 
 
@@ -191,7 +203,7 @@ def set_verdicts(session: Session, principal: Principal, item: ReviewItem, verdi
             row.verdict, row.comment = v["verdict"], new["comment"]
             row.reviewer_id, row.reviewer = principal.user_id, principal.actor
         add_trail(session, principal, item, f"verdict_{kind}", f"hits.{v['hit_id']}", old, new)
-    session.flush()
+    flush_or_conflict(session, f"a verdict on conversation {item.conversation_id}")
     recompute(session, principal, item, settings)
 
 

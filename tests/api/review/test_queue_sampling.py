@@ -172,3 +172,17 @@ def test_assignment_by_share(env):
     pid = env.client.post("/api/v1/review/sampling/plans", json=plan, headers=h).json()["id"]
     r = env.client.post("/api/v1/review/sampling/run", json={"plan_id": pid, "week": "2026-W45"}, headers=h)
     assert r.status_code == 422 and "lead1" in r.json()["error"]["message"]
+
+
+def test_concurrent_readers_queue_each_conversation_once(env):
+    """Every queue read materialises flagged items; racing readers must neither fail nor duplicate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = upload(env, [bad_chat(f"c{i}", day=2 + i % 5) for i in range(6)])
+    h = env.headers("admin")
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: env.client.get(Q, headers=h), range(16)))
+    assert [a.status_code for a in answers] == [200] * 16
+    with env.services.sessions() as s:
+        queued = s.scalars(select(ReviewItem.conversation_id)).all()
+    assert sorted(queued) == sorted(ids.values())
