@@ -53,7 +53,7 @@ def _masked_texts(value, principal: Principal):  # noqa: ANN001, ANN202
     the report shows a few dozen lines, the results hold thousands (10x cheaper). Reports are
     always masked: unmasking is a per-conversation, audited action on the conversation page."""
     if isinstance(value, dict):
-        return {k: (mask_text(v) if isinstance(v, str) and k in ("text", "peak_text") else _masked_texts(v, principal))
+        return {k: (mask_text(v) if isinstance(v, str) and k in ("text", "peak_text", "note") else _masked_texts(v, principal))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [_masked_texts(v, principal) for v in value]

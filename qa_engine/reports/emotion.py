@@ -62,7 +62,7 @@ def in_period(result: dict, start: datetime | None, end: datetime | None) -> boo
 
 def coaching(results: list[dict], top: int = COACHING_RULES) -> list[dict]:
     """The ``top`` rules (violation/required hits) an agent breaks most, each with up to two
-    example snippets (the matched text, or the utterance text for a missing required phrase)."""
+    example snippets: the utterance quoted, with the hit's explanation as a note."""
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
     examples: dict[str, list[dict]] = defaultdict(list)
@@ -75,12 +75,13 @@ def coaching(results: list[dict], top: int = COACHING_RULES) -> list[dict]:
             counts[rule] += 1
             names[rule] = hit.get("rule_name") or rule
             idx = (hit.get("utterance_indices") or [None])[0]
-            text = hit.get("matched_text") or ""
-            if not text and idx is not None and 0 <= idx < len(utterances):
-                text = utterances[idx].get("text", "")
+            # Quote the utterance (a coach reads the line, not "129" seconds matched by a timing
+            # rule); the hit's explanation says what was wrong with it.
+            line = utterances[idx].get("text", "") if idx is not None and 0 <= idx < len(utterances) else ""
             examples[rule].append({"conversation_id": result["conversation_id"], "utterance": idx,
-                                   "start": hit.get("start"), "text": text or hit.get("explanation", ""),
-                                   "severity": hit.get("severity"), "rank": _SEVERITY_RANK.get(hit.get("severity"), 9)})
+                                   "start": hit.get("start"), "text": line or hit.get("matched_text") or "",
+                                   "note": hit.get("explanation", ""), "severity": hit.get("severity"),
+                                   "rank": _SEVERITY_RANK.get(hit.get("severity"), 9)})
     out = []
     for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
         picked = sorted(examples[rule], key=lambda e: (e["rank"], e["conversation_id"]))[:2]

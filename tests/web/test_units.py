@@ -72,7 +72,7 @@ def test_emotion_report_coaching_and_target():
     assert report.over_target  # mean negative share 1/6 > 8 %
     a1 = next(a for a in report.agents if a["agent_id"] == "a1")
     assert a1["coaching"][0]["rule_name"] == "使用禁用语" and a1["coaching"][0]["hits"] == 3
-    assert a1["coaching"][0]["examples"][0]["text"] == "不知道"
+    assert a1["coaching"][0]["examples"][0]["text"] == "不知道"  # the quoted utterance (index 1)
     assert report.worst[0]["conversation_id"] == "c1"
     assert [t["direction"] for t in report.worst[0]["turns"]] == ["worsened"]
     assert [c["conversation_id"] for c in report.overdue] == ["c1"]  # angry, 2 h deadline long past
