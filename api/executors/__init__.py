@@ -18,7 +18,11 @@ from typing import Any
 
 # Queue per job kind: speech recognition needs big CPU or GPU machines, the rest small CPUs.
 QUEUES = {"transcribe": "transcribe", "score": "analyse", "webhook": "analyse"}
-TASK_RUN_JOB = "qa.run_job"
+TASK_RUN_JOBS = "qa.run_jobs"
+# Job ids per message, per queue: analysis jobs take milliseconds, so one message per job would
+# make the broker round trip a large share of the work; a few ids per message amortise it while
+# still spreading work over workers. Transcriptions take seconds to minutes: one per message.
+CHUNK = {"analyse": 8, "transcribe": 1}
 TASK_SWEEP = "qa.sweep"
 
 

@@ -15,7 +15,7 @@ import threading
 from celery import bootsteps, signals
 from sqlalchemy.exc import OperationalError
 
-from api.executors import TASK_RUN_JOB, TASK_SWEEP
+from api.executors import TASK_RUN_JOBS, TASK_SWEEP
 from api.executors.config import make_celery
 from api.settings import Settings
 
@@ -105,17 +105,22 @@ class SweeperStep(bootsteps.StartStopStep):
 app.steps["worker"].add(SweeperStep)
 
 
-@app.task(name=TASK_RUN_JOB, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-          # Database unreachable (restart, failover): retry the message itself with backoff;
-          # the job row is untouched, so nothing is counted twice.
+@app.task(name=TASK_RUN_JOBS, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+          # Database unreachable (restart, failover): retry the message with backoff. Jobs of the
+          # message already finished are skipped on the retry (their rows are done).
           autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=60, retry_jitter=True)
-def run_job(self, job_id: int) -> str:  # noqa: ANN001
-    outcome, delay = _runner().run_job(int(job_id))
-    if outcome == "retry":
-        # The job row is queued again with run_after = now + backoff (api.jobs.fail_attempt);
-        # this message comes back at that time. max_retries=None: the row's attempts decide.
-        raise self.retry(countdown=delay or 0)
-    return outcome
+def run_jobs(self, job_ids: list[int]) -> dict[str, int]:  # noqa: ANN001
+    runner = _runner()
+    outcomes: dict[str, int] = {}
+    for job_id in job_ids:
+        outcome, delay = runner.run_job(int(job_id))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcome == "retry":
+            # The row is queued again with run_after = now + backoff (api.jobs.fail_attempt);
+            # a message of its own brings it back then. If this publish fails, the sweeper
+            # finds the row once it is overdue.
+            _state["publisher"].publish_quietly([(int(job_id), runner.last_kind)], countdown=delay or 0)
+    return outcomes
 
 
 @app.task(name=TASK_SWEEP, acks_late=True)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from api.executors import TASK_RUN_JOB, queue_for
+from api.executors import CHUNK, TASK_RUN_JOBS, queue_for
 from api.models import Job
 from api.settings import Settings
 
@@ -36,22 +36,29 @@ class Publisher:
         self._lock = threading.Lock()
 
     def publish(self, jobs: Iterable[tuple[int, str]], countdown: float | None = None) -> int:
-        """Publish (job id, kind) pairs; returns how many were sent. Raises on broker errors."""
-        items = list(jobs)
-        if not items:
+        """Publish (job id, kind) pairs, a few ids per message (CHUNK); returns how many ids were
+        sent. Raises on broker errors."""
+        by_queue: dict[str, list[int]] = {}
+        for job_id, kind in jobs:
+            by_queue.setdefault(queue_for(kind), []).append(job_id)
+        if not by_queue:
             return 0
+        sent = 0
         with self._lock, self.app.producer_or_acquire() as producer:
-            for job_id, kind in items:
-                # retry=False: an API request must not hang on a dead broker; the sweeper
-                # re-publishes whatever did not get through.
-                self.app.send_task(TASK_RUN_JOB, args=[job_id], queue=queue_for(kind), producer=producer,
-                                   countdown=countdown, retry=False)
-        return len(items)
+            for queue, ids in by_queue.items():
+                size = CHUNK.get(queue, 1)
+                for i in range(0, len(ids), size):
+                    # retry=False: an API request must not hang on a dead broker; the sweeper
+                    # re-publishes whatever did not get through.
+                    self.app.send_task(TASK_RUN_JOBS, args=[ids[i:i + size]], queue=queue, producer=producer,
+                                       countdown=countdown, retry=False)
+                    sent += len(ids[i:i + size])
+        return sent
 
-    def publish_quietly(self, jobs: Iterable[tuple[int, str]]) -> int:
+    def publish_quietly(self, jobs: Iterable[tuple[int, str]], countdown: float | None = None) -> int:
         items = list(jobs)
         try:
-            return self.publish(items)
+            return self.publish(items, countdown=countdown)
         except Exception as exc:  # noqa: BLE001 - the rows are committed; the sweeper will send them
             log.warning("could not publish %d job(s) to %s (%s: %s); the sweeper will re-publish them",
                         len(items), self.settings.broker_url, type(exc).__name__, exc)

@@ -55,6 +55,8 @@ def claim_job(session: Session, job_id: int, owner: str, lease_seconds: float,
 class JobRunner(Worker):
     """The embedded worker's processing and heartbeat, driven by messages instead of polling."""
 
+    last_kind = "score"  # kind of the last job claimed (a retry is published to its queue)
+
     def run_job(self, job_id: int) -> tuple[str, float | None]:
         """Run job ``job_id``; returns (outcome, retry delay): outcome is done, retry, failed,
         or skipped (not claimable: already done, or someone else holds it)."""
@@ -63,6 +65,7 @@ class JobRunner(Worker):
             job = claim_job(session, job_id, self.owner, s.worker_lease_seconds, s.max_attempts)
         if job is None:
             return "skipped", None
+        self.last_kind = job.kind
         started = time.perf_counter()
         outcome, delay = "done", None
         with self._heartbeat(job), self.services.sessions() as session:

@@ -144,14 +144,25 @@ def test_broker_down_at_enqueue_the_sweeper_publishes_later(db_url, tmp_path, re
     assert time.monotonic() - started < 15, "a dead broker must not hang the upload"
     assert job_statuses(env) == {"queued": 5}
 
-    worker = CeleryWorker(worker_env(env.settings, redis_url), tmp_path / "w.log", "w")
+    # A webhook that cannot be delivered (nobody listens): its job is retried through the broker
+    # (a message with a countdown per attempt) and failed after QA_MAX_ATTEMPTS with the reason.
+    hook = dead.replace("redis://", "http://").rsplit("/", 1)[0] + "/hook"
+    r = env.client.post(f"/api/v1/conversations/chat?callback_url={hook}", json=[chat("hooked")],
+                        headers=env.headers("admin"))
+    assert r.status_code == 202, r.text
+    worker = CeleryWorker(worker_env(env.settings, redis_url, QA_MAX_ATTEMPTS="3"), tmp_path / "w.log", "w")
     try:
         worker.wait_ready()
-        wait(lambda: job_statuses(env) == {"done": 5}, 60, f"the sweeper to publish the jobs (log {worker.log})")
+        wait(lambda: job_statuses(env) == {"done": 6, "failed": 1}, 60,
+             f"the sweeper to publish the jobs and the webhook to fail (now {job_statuses(env)}; log {worker.log})")
     finally:
         worker.stop()
-    assert set(results_per_conversation(env).values()) == {1}
+    assert set(results_per_conversation(env).values()) == {1} and len(results_per_conversation(env)) == 6
     assert "sweeper re-published" in worker.log.read_text()
+    with env.services.sessions() as s:
+        webhook = s.scalar(select(Job).where(Job.kind == "webhook"))
+        assert webhook.status == "failed" and webhook.attempts == 3
+        assert "attempt 3" in webhook.last_error and "ConnectError" in webhook.last_error
 
 
 def test_batch_through_celery_is_resumable(tmp_path, redis_url):
