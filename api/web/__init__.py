@@ -29,5 +29,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError):  # noqa: ANN202
-        return page(request, "error.html", {"me": None, "title": exc.title, "message": exc.message,
+        return page(request, "error.html", {"me": _viewer(request), "title": exc.title, "message": exc.message,
                                             "status": exc.status}, exc.status)
+
+
+def _viewer(request: Request):  # noqa: ANN202
+    """The logged-in principal for the error page's navigation bar, or None (never raises)."""
+    from api.auth import _user_from_token, principal_for_user
+    from api.errors import ApiError
+    from api.web.session import COOKIE
+
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    services = request.app.state.services
+    with services.read_sessions() as session:
+        try:
+            return principal_for_user(_user_from_token(session, token, services.settings.jwt_key))
+        except ApiError:
+            return None

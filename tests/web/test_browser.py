@@ -27,6 +27,16 @@ def test_login_queue_keyboard_and_screenshot(browser, site):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{href}")
     assert page.locator("#transcript").count() == 1
+    # sorting and filtering
+    page.goto(f"{site.url}/queue?show=all&sort=score")
+    scores = [float(t.split()[0]) for t in page.locator("#queue tbody td.score").all_inner_texts()]
+    assert scores == sorted(scores) and len(scores) > 40
+    page.goto(f"{site.url}/queue?show=all&agent=a4")
+    agents = set(page.locator("#queue tbody tr td:nth-child(2)").all_inner_texts())
+    assert agents == {"a4"}
+    page.goto(f"{site.url}{href}")
+    page.wait_for_url(f"**{href}")
+    assert page.locator("#transcript").count() == 1
     page.context.close()
 
 
@@ -103,6 +113,13 @@ def test_review_confirm_reject_updates_score_then_agent_appeals(browser, site):
     page.wait_for_function(f"parseFloat(document.getElementById('score').textContent) > {machine + 0.05}")
     after = float(page.locator("#score").inner_text())
     assert after == pytest.approx(min(100.0, machine + points), abs=0.6)
+    # a manual deduction lowers the reviewed score by its points
+    form = page.locator("#manual-form")
+    form.locator("input[name=points]").fill("-2")
+    form.locator("input[name=reason]").fill("未核实客户身份")
+    form.locator("button[type=submit]").click()
+    page.locator("#manual-list li", has_text="未核实客户身份").wait_for()
+    page.wait_for_function(f"Math.abs(parseFloat(document.getElementById('score').textContent) - {after - 2}) < 0.06")
     shot(page, "conversation_reviewed")
     page.locator("#complete").click()
     page.locator("#review-status", has_text="已完成").wait_for()
