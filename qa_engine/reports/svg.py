@@ -93,7 +93,7 @@ def radar(axes: Sequence[tuple[str, float | None]], *, size: int = 260, maximum:
     radius = size / 2 - 46
     pad = 44  # room left and right for four-character Chinese labels beside the side axes
     out = [f'<svg class="{escape(css_class)}" viewBox="{-pad} 0 {size + 2 * pad} {size}" role="img" '
-           f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="12">']
+           f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="13">']
 
     def at(i: int, frac: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * i / n

@@ -49,6 +49,7 @@ def test_login_rejects_wrong_password(browser, site):
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
     assert page.locator(".error").inner_text() == "用户名或密码错误"
+    shot(page, "login")
     context.close()
 
 
