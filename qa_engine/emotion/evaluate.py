@@ -160,6 +160,25 @@ def _matrix_md(m: dict) -> list[str]:
     return [head, "|" + "---|" * (len(m["labels"]) + 1), *rows]
 
 
+def _speed_md(path: Path) -> str:
+    """The model card's speed section, from ``bench/bench_emotion.py --json <model dir>/bench.json``."""
+    if not path.exists():
+        return "Not measured: run `python bench/bench_emotion.py --json models/emotion/bench.json`."
+    b = json.loads(path.read_text(encoding="utf-8"))
+    wall, cpu = b["utterances_per_second"], b.get("cpu_utterances_per_second", {})
+    lines = [f"`bench/bench_emotion.py`: {b['utterances']} distinct call-centre lines ({b['mean_chars']} characters "
+             f"on average), one thread, best of {b.get('repeats', 3)} passes, default model and snownlp passes "
+             f"interleaved; load average at the end {b.get('load_average', ['?'])[0]}.", "",
+             "| backend | utterances/s (wall) | utterances/s (process CPU) |", "|---|---|---|"]
+    for name in wall:
+        lines.append(f"| {name} | {wall[name]:,.0f} | {cpu[name]:,.0f} |" if name in cpu else f"| {name} | {wall[name]:,.0f} | — |")
+    if "default_vs_snownlp" in b:
+        lines += ["", f"Default vs snownlp: **{b['default_vs_snownlp']}×** (wall)"
+                  + (f", **{b['default_vs_snownlp_cpu']}×** (CPU)" if "default_vs_snownlp_cpu" in b else "")
+                  + "; goal ≥ 20×."]
+    return "\n".join(lines)
+
+
 def write_model_card(model_dir: Path, config: dict, baseline: bool = True) -> Path:
     metrics = config["metrics"]
     baseline_metrics = evaluate_classifier(snownlp_classifier) if baseline else None
@@ -171,7 +190,7 @@ def write_model_card(model_dir: Path, config: dict, baseline: bool = True) -> Pa
     if "callcentre_emotion" in metrics:
         matrices += ["", "Emotion:", "", *_matrix_md(metrics["callcentre_emotion"])]
     stc3 = metrics.get("stc3")
-    card = template.format(
+    card = template.format(speed=_speed_md(model_dir / "bench.json"),
         version=config["version"], n_terms=config["n_terms"], n_terms_call=config["n_terms_call"], params=json.dumps(config["params"], ensure_ascii=False),
         data_sha=config["training_data_sha256"], table="\n".join(table), matrices="\n".join(matrices),
         stc3=f"{stc3['spearman_index_vs_mean_S']:.3f} over {stc3['n']} dialogues" if stc3 else "not measured (STC-3 file absent)",
@@ -185,8 +204,17 @@ def write_model_card(model_dir: Path, config: dict, baseline: bool = True) -> Pa
 @click.option("--backend", default="default", show_default=True, help="default | transformers | snownlp")
 @click.option("--model-path", default=None, help="model directory (transformers: required)")
 @click.option("--no-reviews", is_flag=True, help="skip the review corpus (needs snownlp)")
-def evaluate_emotion_command(backend: str, model_path: str | None, no_reviews: bool) -> None:
+@click.option("--write-card", is_flag=True,
+              help="rewrite MODEL_CARD.md of the default model (recorded metrics, snownlp baseline, bench.json)")
+def evaluate_emotion_command(backend: str, model_path: str | None, no_reviews: bool, write_card: bool) -> None:
     """Print accuracy / macro-F1 / confusion of a sentiment backend as JSON."""
+    if write_card:
+        from qa_engine.emotion.linear import DEFAULT_DIR
+
+        model_dir = Path(model_path) if model_path else DEFAULT_DIR
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        click.echo(str(write_model_card(model_dir, config)))
+        return
     if backend == "snownlp":
         result = evaluate_classifier(snownlp_classifier, reviews=not no_reviews)
     else:

@@ -8,11 +8,12 @@ written by :mod:`qa_engine.emotion.train`; inference needs neither scikit-learn 
 from __future__ import annotations
 
 import json
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
 
-from qa_engine.emotion.base import POLARITIES, Prediction, SentimentModel, pick_emotion
+from qa_engine.emotion.base import COMPATIBLE, EMOTIONS, POLARITIES, Prediction, SentimentModel
 from qa_engine.emotion.features import Featurizer, Vocabulary
 from qa_engine.emotion.lexicon import MODEL_DIR, Lexicon
 from qa_engine.types import Emotion, Sentiment
@@ -78,21 +79,26 @@ class LinearHeads:
         self.dense_scale = float(self.config["dense_scale"])
         # One dict lookup per n-gram serves both vocabularies: term -> k, then k -> joint column
         # and k -> call column through two arrays (-1 where the term is not in that vocabulary).
+        # Agent lines are looked up once: agent_of maps k to the k of its "A|" twin, so the
+        # "A|" strings are never built at run time. A plain term whose twin is in a vocabulary
+        # but which is not itself (possible where max_terms cuts) still gets a k for that.
         joint, call = self.vocab.index, self.vocab_call.index
-        union = sorted(joint.keys() | call.keys())
+        union = joint.keys() | call.keys()
+        union |= {t[2:] for t in union if t.startswith("A|")}
+        union = sorted(union)
         self.dual = {t: k for k, t in enumerate(union)}
         self.joint_of = np.array([joint.get(t, -1) for t in union], dtype=np.int64)
         self.call_of = np.array([call.get(t, -1) for t in union], dtype=np.int64)
+        self.agent_of = np.array([self.dual.get("A|" + t, -1) for t in union], dtype=np.int64)
         featurizer = self.config["featurizer"]
         self.featurizer = Featurizer(Lexicon(), char_max=featurizer["char_max"], use_words=featurizer["use_words"])
 
     def scores(self, texts: list[str], speakers: list[str]):
-        """Polarity probabilities, emotion logits and the lexicon matches (for cues and degree)."""
-        grams = [self.featurizer.ngrams(t, s) for t, s in zip(texts, speakers)]
-        dense_rows = [self.featurizer.dense(t, s) for t, s in zip(texts, speakers)]
-        dense = np.stack([d for d, _ in dense_rows]) * self.dense_scale
+        """Polarity probabilities, emotion logits, and per text the cue words and degree."""
+        grams, dense, cues, degrees = self.featurizer.batch(texts, speakers, agent_prefix=False)
+        dense = dense * self.dense_scale
         out = []
-        joint, call = self._transform_both(grams)
+        joint, call = self._transform_both(grams, speakers)
         for (indptr, indices, data), vocab, w, b in (
             (call, self.vocab_call, self.w_subjective, self.b_subjective),
             (joint, self.vocab, self.w_valence, self.b_valence),
@@ -100,24 +106,43 @@ class LinearHeads:
         ):
             logits = dense @ w[len(vocab.terms):] + b + sparse_dot(indptr, indices, data, w, len(texts))
             out.append(logits)
-        return polarity_probabilities(out[0], out[1]), out[2], [m for _, m in dense_rows]
+        return polarity_probabilities(out[0], out[1]), out[2], cues, degrees
 
-
-    def _transform_both(self, grams: list[list[str]]):
-        get = self.dual.get
-        counts: list[int] = []
-        keys: list[int] = []
-        for row in grams:
-            found = [k for k in map(get, row) if k is not None]
-            keys.extend(found)
-            counts.append(len(found))
-        rows_a = np.repeat(np.arange(len(grams)), counts)
-        keys_a = np.fromiter(keys, dtype=np.int64, count=len(keys))
+    def _transform_both(self, grams: list[list[str]], speakers: list[str]):
+        """CSR rows for both vocabularies from n-grams without ``A|`` copies (added here)."""
+        counts = [len(g) for g in grams]
+        flat = list(chain.from_iterable(grams))
+        keys = np.fromiter(map(self.dual.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(grams)), counts)
+        agent_rows = np.array([s == "agent" for s in speakers], dtype=bool)
+        if agent_rows.any():
+            twin_rows = agent_rows[rows] & (keys >= 0)
+            twins = self.agent_of[keys[twin_rows]]
+            keys = np.concatenate([keys, twins])
+            rows = np.concatenate([rows, rows[twin_rows]])
+        found = keys >= 0
+        # Count each distinct (row, term) once for both vocabularies: sort the packed pairs and
+        # cut at the changes (np.unique does the same with more passes). Terms are numbered in
+        # sorted order, as are both vocabularies' columns, so (row, k) order is (row, column)
+        # order and the CSR rows come out exactly as Vocabulary.weigh would build them.
+        width = len(self.agent_of)
+        packed = rows[found] * width + keys[found]
+        if len(grams) * width < 2**31:
+            packed = packed.astype(np.int32)  # sorts twice as fast
+        packed.sort()
+        if packed.size:
+            starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+            counts = np.diff(np.append(starts, packed.size))
+            packed = packed[starts].astype(np.int64)
+        else:
+            counts = np.zeros(0, dtype=np.int64)
+            packed = packed.astype(np.int64)
+        rows, keys = packed // width, packed % width
         csr = []
         for column_of, vocab in ((self.joint_of, self.vocab), (self.call_of, self.vocab_call)):
-            cols = column_of[keys_a]
+            cols = column_of[keys]
             keep = cols >= 0
-            csr.append(vocab.weigh(rows_a[keep], cols[keep], len(grams)))
+            csr.append(vocab.weigh_counts(rows[keep], cols[keep], counts[keep], len(grams)))
         return csr[0], csr[1]
 
 
@@ -130,31 +155,71 @@ class LinearSentimentModel(SentimentModel):
         self.batch_size = batch_size
         self.version = self.heads.config.get("version", "unknown")
 
-    def probabilities(self, texts: list[str], speakers: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+    def probabilities(self, texts: list[str], speakers: list[str]) -> tuple[np.ndarray, np.ndarray, list, list]:
+        """(polarity probabilities, emotion probabilities, cue words, degree) for every text."""
         self._check(texts, speakers)
-        pol, emo, matches = [], [], []
+        pol, emo, cues, degrees = [], [], [], []
         for start in range(0, len(texts), self.batch_size):
-            p, e, m = self.heads.scores(texts[start : start + self.batch_size], speakers[start : start + self.batch_size])
+            p, e, c, d = self.heads.scores(texts[start : start + self.batch_size],
+                                           speakers[start : start + self.batch_size])
             pol.append(p)
             emo.append(softmax(e))
-            matches.extend(m)
+            cues.extend(c)
+            degrees.extend(d)
         if not texts:
-            return np.zeros((0, 3)), np.zeros((0, len(self.heads.emotion_labels))), []
-        return np.concatenate(pol), np.concatenate(emo), matches
+            return np.zeros((0, 3)), np.zeros((0, len(self.heads.emotion_labels))), [], []
+        return np.concatenate(pol), np.concatenate(emo), cues, degrees
 
     def predict(self, texts: list[str], speakers: list[str]) -> list[Prediction]:
-        pol, emo, matches = self.probabilities(texts, speakers)
+        """Vectorised over the batch; equal, value for value, to applying :func:`pick_emotion` and
+        :func:`intensity_of` row by row (same operations in the same order)."""
+        pol, emo, cues, degrees = self.probabilities(texts, speakers)
+        n = len(texts)
+        if not n:
+            return []
+        heads = self.heads
+        p = pol[:, [heads.polarity_labels.index(k) for k in POLARITIES]]
+        e = emo[:, [heads.emotion_labels.index(k) for k in EMOTIONS]]
+        if p.shape != (n, len(POLARITIES)) or e.shape != (n, len(EMOTIONS)) or not (
+                np.isfinite(p).all() and np.isfinite(e).all()):
+            raise ValueError("model produced malformed probabilities")
+        polarity = p.argmax(axis=1)  # first maximum in POLARITIES order, as max() picks
+        label = np.empty(n, dtype=np.int64)
+        share = np.ones(n)
+        for k, name in enumerate(POLARITIES):
+            rows = np.flatnonzero(polarity == k)
+            if not rows.size:
+                continue
+            allowed = _ALLOWED[name]
+            sub = e[np.ix_(rows, allowed)]
+            total = sub[:, 0].copy()  # summed left to right, like sum() in pick_emotion
+            for j in range(1, len(allowed)):
+                total += sub[:, j]
+            pick = sub.argmax(axis=1)  # first maximum in COMPATIBLE order
+            chosen = sub[np.arange(rows.size), pick]
+            ok = total > 0
+            label[rows] = np.where(ok, np.asarray(allowed)[pick], _FALLBACK[name])
+            share[rows] = np.where(ok, chosen / np.where(ok, total, 1.0), 1.0)
+        exclaims = np.array([t.count("!") + t.count("！") for t in texts], dtype=np.int64)
+        degree = np.asarray(degrees, dtype=np.float64)
+        scale = 1.0 + 0.25 * np.maximum(0.0, degree - 1.0) + 0.1 * np.minimum(exclaims, 3)
+        intensity = np.minimum(1.0, share * p[np.arange(n), polarity] * scale)
+        intensity[label == _NEUTRAL] = 0.0
+        # Python's round() (correctly rounded), not np.round, so values match the per-row code.
+        p_rows = p.tolist()
+        sentiment_of = [POLARITIES[k] for k in polarity.tolist()]
+        emotion_of = [EMOTIONS[k] for k in label.tolist()]
+        construct_s, construct_e = Sentiment.model_construct, Emotion.model_construct
         results: list[Prediction] = []
-        for text, p_row, e_row, match in zip(texts, pol, emo, matches):
-            p = {label: float(p_row[i]) for i, label in enumerate(self.heads.polarity_labels)}
-            polarity = max(POLARITIES, key=lambda k: p[k])
-            e = {label: float(e_row[i]) for i, label in enumerate(self.heads.emotion_labels)}
-            label, share = pick_emotion(polarity, e)
-            if label == "neutral":
-                intensity = 0.0
-            else:
-                exclaims = text.count("!") + text.count("！")
-                intensity = intensity_of(share * p[polarity], match.degree, exclaims)
-            sentiment = Sentiment(label=polarity, probabilities={k: round(p[k], 4) for k in POLARITIES})
-            results.append((sentiment, Emotion(label=label, intensity=round(intensity, 4), cues=match.cues[:8])))
+        for i, (row, inten) in enumerate(zip(p_rows, intensity.tolist())):
+            sentiment = construct_s(label=sentiment_of[i], probabilities={
+                "negative": round(row[0], 4), "neutral": round(row[1], 4), "positive": round(row[2], 4)})
+            results.append((sentiment, construct_e(label=emotion_of[i], intensity=round(inten, 4),
+                                                   cues=cues[i][:8])))
         return results
+
+
+_ALLOWED = {polarity: [EMOTIONS.index(e) for e in allowed] for polarity, allowed in COMPATIBLE.items()}
+_FALLBACK = {"negative": EMOTIONS.index("disgust"), "neutral": EMOTIONS.index("neutral"),
+             "positive": EMOTIONS.index("joy")}
+_NEUTRAL = EMOTIONS.index("neutral")
