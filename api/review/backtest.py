@@ -124,6 +124,8 @@ def run(session: Session, principal: Principal, settings: Settings, *, text: str
     rows = rows[:limit]
     convs, olds = [], []
     for conv, result_id in rows:
+        if conv.payload is None:  # JSON null is not SQL NULL; a result implies a transcript anyway
+            continue
         engine_conv = EngineConversation.model_validate(conv.payload)
         engine_conv.id = conv.id
         convs.append((conv, engine_conv))

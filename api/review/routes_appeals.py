@@ -16,7 +16,7 @@ from api.review import appeals, service
 from api.review.models import APPEAL_STATUSES, Appeal, ReviewItem
 from api.review.schemas import AppealIn, DecisionIn
 
-router = APIRouter(prefix="/review", tags=["appeals"])
+router = APIRouter(prefix="/review", tags=["appeals"], dependencies=[Depends(service.key_scope)])
 ConversationId = PathParam(description="the conversation id", max_length=64)
 
 

@@ -28,7 +28,7 @@ from api.review.sampling import run_plan
 from api.review.schemas import (ManualIn, PlanIn, PlanOut, QueueItem, QueuePage, ReviewDetail, SamplingOut,
                                 SamplingRun, VerdictsIn, utc)
 
-router = APIRouter(prefix="/review", tags=["review"])
+router = APIRouter(prefix="/review", tags=["review"], dependencies=[Depends(service.key_scope)])
 ConversationId = PathParam(description="the conversation id", max_length=64)
 Unmask = Query(False, description="show PII unmasked (needs the unmask permission; audited)")
 
@@ -171,13 +171,13 @@ def list_plans(principal: Principal = Depends(get_principal), session: Session =
 
 @router.post("/sampling/run", response_model=SamplingOut, responses=error_responses(401, 403, 404),
              summary="Materialise a plan's review items for one ISO week (idempotent, deterministic)")
-def run_sampling(body: SamplingRun, principal: Principal = Depends(get_principal),
+def run_sampling(request: Request, body: SamplingRun, principal: Principal = Depends(get_principal),
                  session: Session = Depends(get_session)) -> SamplingOut:
     principal.require_role(service.REVIEWER_ROLES, "run sampling plans")
     plan = session.get(SamplingPlan, body.plan_id)
     if plan is None or (plan.team_id and plan.team_id not in principal.team_ids and not principal.is_admin):
         raise not_found("sampling plan", body.plan_id)
-    out = run_plan(session, principal, plan, body.week)
+    out = run_plan(session, principal, plan, body.week, request.app.state.review_settings.timezone)
     session.commit()
     return SamplingOut(**out)
 

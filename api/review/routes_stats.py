@@ -21,7 +21,7 @@ from api.review import backtest, service, stats
 from api.review.privacy import mask_str
 from api.review.schemas import BacktestIn
 
-router = APIRouter(tags=["review statistics"])
+router = APIRouter(tags=["review statistics"], dependencies=[Depends(service.key_scope)])
 STATS_ROLES = frozenset({"qa", "team_lead", "supervisor", "admin"})
 # JSON by default; ?format=csv downloads CSV
 STAT_RESPONSES = {**error_responses(401, 403), 200: {"content": {"application/json": {}, "text/csv": {}}}}
@@ -85,7 +85,7 @@ def agreement(request: Request, f: StatFilters = Depends(), principal: Principal
 def drift(request: Request, f: StatFilters = Depends(), principal: Principal = Depends(get_principal),
           session: Session = Depends(get_session)):  # noqa: ANN201
     principal.require_role(STATS_ROLES, "see review statistics")
-    rows = stats.drift(session, principal, f.team_id, f.since, f.until)
+    rows = stats.drift(session, principal, f.team_id, f.since, f.until, request.app.state.review_settings.timezone)
     if f.format:
         return _download(request, session, principal, "reviewer-drift", rows, f.format)
     return {"weeks": rows}

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,15 +26,18 @@ from api.review.models import ReviewItem, SamplingPlan
 from api.review.service import denormalised, flush_or_conflict, latest_results_subquery
 
 
-def week_bounds(week: str) -> tuple[datetime, datetime]:
-    """'2026-W45' -> [Monday 00:00, next Monday 00:00) as naive UTC."""
+def week_bounds(week: str, tz: str = "UTC") -> tuple[datetime, datetime]:
+    """'2026-W45' -> [Monday 00:00, next Monday 00:00) in the centre's time zone, as naive UTC
+    (how times are stored): a call at 07:00 Monday in Shanghai belongs to that week, not the last."""
     try:
         year, number = week.split("-W")
         monday = date.fromisocalendar(int(year), int(number), 1)
     except ValueError:
         raise ApiError(422, "invalid_input", f"week {week!r} is not an ISO week like 2026-W45") from None
-    start = datetime.combine(monday, datetime.min.time())
-    return start, start + timedelta(days=7)
+    zone = ZoneInfo(tz)
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=zone)
+    return (start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None))
 
 
 def iso_week(moment: datetime) -> str:
@@ -69,8 +73,8 @@ class _Assigner:
         return best
 
 
-def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: str) -> dict:
-    start, end = week_bounds(week)
+def run_plan(session: Session, principal: Principal, plan: SamplingPlan, week: str, tz: str = "UTC") -> dict:
+    start, end = week_bounds(week, tz)
     reviewers = []
     for name in plan.reviewers:
         user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))

@@ -10,12 +10,13 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from fastapi import Depends, Request
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import audit, jobs
-from api.auth import SCOPE_EXTENSIONS, Principal
+from api.auth import SCOPE_EXTENSIONS, Principal, get_principal
 from api.db import utcnow
 from api.errors import ApiError, not_found
 from api.models import Conversation, Job, Result, User
@@ -26,6 +27,12 @@ from qa_engine.scoring.scorecard import Scorecard, load_scorecard
 
 REVIEWER_ROLES = frozenset({"qa", "supervisor", "admin"})
 QUEUE_ROLES = frozenset({"qa", "team_lead", "supervisor", "admin"})
+
+
+def key_scope(request: Request, principal: Principal = Depends(get_principal)) -> None:
+    """Router dependency: API keys need conversations:read to read and :write to change (people
+    have what their role allows). FastAPI resolves get_principal once per request."""
+    principal.require_scope("conversations:read" if request.method in ("GET", "HEAD") else "conversations:write")
 
 
 def _assigned_scope(principal: Principal, model: type[Conversation]):  # noqa: ANN202

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,12 +114,13 @@ def _table(ratings: list[tuple[str, str]]) -> dict[str, int]:
 
 
 def drift(session: Session, principal: Principal, team_id: str | None = None, since: datetime | None = None,
-          until: datetime | None = None) -> list[dict]:
+          until: datetime | None = None, tz: str = "UTC") -> list[dict]:
+    zone = ZoneInfo(tz)
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (week, reviewer) -> [conf, n]
     for verdict, _team in _scoped(session, principal, team_id, since, until):
         if verdict.kind != "primary":
             continue
-        year, week, _ = verdict.updated_at.isocalendar()
+        year, week, _ = verdict.updated_at.replace(tzinfo=UTC).astimezone(zone).isocalendar()
         cell = cells[(f"{year}-W{week:02d}", verdict.reviewer)]
         cell[0] += verdict.verdict == "confirmed"
         cell[1] += 1

@@ -98,6 +98,16 @@ def test_queue_export_is_masked_and_audited(env):
         assert [(e.actor, e.detail["format"]) for e in entries] == [("qa1", "csv"), ("qa1", "json")]
 
 
+def test_weeks_follow_the_centres_time_zone():
+    from datetime import datetime
+
+    from api.review.sampling import week_bounds
+
+    # Monday 00:00 in Shanghai is Sunday 16:00 UTC: a 07:00 Monday call belongs to the new week
+    assert week_bounds("2026-W45", "Asia/Shanghai") == (datetime(2026, 11, 1, 16), datetime(2026, 11, 8, 16))
+    assert week_bounds("2026-W45") == (datetime(2026, 11, 2), datetime(2026, 11, 9))
+
+
 def _expected(plan_id: int, week: str, conv_ids: list[str], percent: float) -> set[str]:
     ranked = sorted(conv_ids, key=lambda c: hashlib.sha256(f"{plan_id}:{week}:{c}".encode()).hexdigest())
     return set(ranked[:math.ceil(len(conv_ids) * percent / 100)])

@@ -131,3 +131,20 @@ def test_role_swap_rescores_as_a_new_version(env):
     assert len(versions) == 2
     with env.services.sessions() as s:
         assert s.scalar(select(TrailEntry.id).where(TrailEntry.action == "verdict_primary")) is not None
+
+
+def test_api_key_scopes(env):
+    from api.auth import create_api_key
+    from api.users import get_user
+
+    cid = upload(env, [bad_chat("b1")])["b1"]
+    with env.services.sessions() as s:
+        _, reader = create_api_key(s, get_user(s, "qa1"), name="dash", scopes=["conversations:read"])
+        _, writer = create_api_key(s, get_user(s, "qa1"), name="bot", scopes=["conversations:write"])
+        s.commit()
+    assert env.client.get("/api/v1/review/queue", headers={"X-API-Key": reader}).status_code == 200
+    body = {"verdicts": [{"hit_id": "illegal_promise#1", "verdict": "rejected"}]}
+    r = env.client.post(f"{R}/{cid}/verdicts", json=body, headers={"X-API-Key": reader})
+    assert r.status_code == 403 and "conversations:write" in r.json()["error"]["message"]
+    assert env.client.post(f"{R}/{cid}/verdicts", json=body, headers={"X-API-Key": writer}).status_code == 200
+    assert env.client.get("/api/v1/review/queue", headers={"X-API-Key": writer}).status_code == 403
