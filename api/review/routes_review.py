@@ -10,7 +10,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,7 +72,9 @@ def queue_query(session: Session, principal: Principal, f: QueueFilters):  # noq
         stmt = stmt.where(when < naive_utc(f.date_to))
     if f.reviewer:
         uid = session.scalar(select(User.id).where(User.username == f.reviewer))
-        stmt = stmt.where(or_(ReviewItem.reviewer_id == uid, ReviewItem.second_reviewer_id == uid))
+        # an unknown name matches nothing (comparing with None would select the unassigned)
+        stmt = stmt.where(or_(ReviewItem.reviewer_id == uid, ReviewItem.second_reviewer_id == uid)
+                          if uid is not None else false())
     key = {"created_at": ReviewItem.created_at, "score": ReviewItem.machine_score, "started_at": when}[f.sort]
     return stmt.order_by(key.asc() if f.order == "asc" else key.desc(), ReviewItem.id)
 

@@ -81,6 +81,7 @@ def test_queue_scope_and_filters(env):
                         json={"verdicts": [{"hit_id": "illegal_promise#1", "verdict": "confirmed"}]})
     assert r.status_code == 200
     assert seen(_queue(env, "admin", reviewer="qa2")) == {"b7"}
+    assert seen(_queue(env, "admin", reviewer="nobody")) == set()
     assert seen(_queue(env, "admin", status="in_review")) == {"b7"}
 
 
