@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 
 from celery import bootsteps, signals
@@ -61,6 +62,12 @@ def _init_process(**_kwargs) -> None:  # noqa: ANN003
     from api.logs import configure_logging
 
     configure_logging(settings)
+    # In a pool process sys.stderr is Celery's LoggingProxy, which feeds the logging system: a
+    # root handler writing to it would loop, and Celery drops such records. Write to the real
+    # stderr (the worker's log), as the main process does.
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.__stderr__)
     _state.clear()
     runner = _runner()
     queues = os.environ.get("QA_WORKER_QUEUES", "analyse,transcribe")

@@ -19,9 +19,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("celery", reason="Celery is not installed: pip install -e '.[distributed]'")
-import redis  # noqa: E402 - installed with celery[redis]
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,6 +29,8 @@ def _free_port() -> int:
 
 
 def _ping(url: str) -> bool:
+    import redis
+
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
@@ -40,6 +39,9 @@ def _ping(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
+    pytest.importorskip("celery", reason="Celery is not installed: pip install -e '.[distributed]'")
+    import redis
+
     binary = shutil.which("redis-server")
     if binary is None:
         url = os.environ.get("QA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

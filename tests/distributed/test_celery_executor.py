@@ -14,7 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+
+pytest.importorskip("celery", reason="Celery is not installed: pip install -e '.[distributed]'")
+
+from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -205,3 +208,43 @@ def test_batch_through_celery_is_resumable(tmp_path, redis_url):
     per_conv = results_per_conversation(env)
     assert len(per_conv) == 13 and set(per_conv.values()) == {1}
     assert job_statuses(env) == {"done": 13}
+
+
+@pytest.mark.slow
+def test_call_transcribed_on_one_worker_scored_on_another(tmp_path, redis_url):
+    """A recorded call: the ``transcribe`` worker (speech model) stores the transcript, and the
+    score job it queues is run by the ``analyse`` worker — another process, as on another
+    machine. Real Whisper (base model) on a 15 s stereo call: slow on small CPUs."""
+    import json
+
+    import redis
+
+    from tests.distributed.conftest import ROOT
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = make_env(f"sqlite:///{tmp_path / 'qa.db'}", tmp_path, redis_url)
+    environ = worker_env(env.settings, redis_url, QA_WORKER_LEASE_SECONDS="30")
+    asr = CeleryWorker(environ, tmp_path / "asr.log", "asr", queues="transcribe")
+    analysis = CeleryWorker(environ, tmp_path / "analysis.log", "analysis", queues="analyse")
+    try:
+        asr.wait_ready()
+        analysis.wait_ready()
+        audio = (ROOT / "datasets" / "calls" / "call06_no_greeting.stereo8k.wav").read_bytes()
+        r = env.client.post("/api/v1/conversations/call", headers=env.headers("admin"),
+                            files={"file": ("call06.wav", audio, "audio/wav")},
+                            data={"metadata": json.dumps({"agent_id": "a7", "team_id": "t1", "agent_channel": 0})})
+        assert r.status_code == 202, r.text
+        conv_id = r.json()["conversations"][0]["id"]
+        wait(lambda: job_statuses(env) == {"done": 2}, 240, f"transcribe + score (now {job_statuses(env)})")
+    finally:
+        asr.stop()
+        analysis.stop()
+    with env.services.sessions() as s:
+        by_kind = {j.kind: j.id for j in s.scalars(select(Job).where(Job.conversation_id == conv_id))}
+        conv = s.get(Conversation, conv_id)
+        assert conv.status == "scored" and conv.payload["utterances"], conv.error
+    assert results_per_conversation(env) == {conv_id: 1}
+    # The pool processes' own log lines (api.executors.runner) say which process ran which job.
+    assert f"job {by_kind['transcribe']} done" in asr.log.read_text()
+    assert f"job {by_kind['score']} done" in analysis.log.read_text()
+    assert f"job {by_kind['score']} done" not in asr.log.read_text()
