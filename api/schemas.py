@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time stored by the service is UTC, and the schema
+    # promises RFC 3339 date-times with an offset
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Token(BaseModel):
@@ -49,7 +58,7 @@ class JobOut(BaseModel):
     status: str
     attempts: int
     last_error: str | None = None
-    run_after: datetime | None = None
+    run_after: UtcDateTime | None = None
 
 
 class AcceptedConversation(BaseModel):
@@ -77,7 +86,7 @@ class ResultSummary(BaseModel):
     scorecard: dict[str, str]
     model_version: str
     engine_version: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ResultOut(ResultSummary):
@@ -92,11 +101,11 @@ class ConversationSummary(BaseModel):
     agent_id: str | None
     team_id: str | None
     customer_id: str | None
-    started_at: datetime | None
+    started_at: UtcDateTime | None
     status: str
     error: str | None
     has_audio: bool
-    created_at: datetime
+    created_at: UtcDateTime
     latest: ResultSummary | None = None
 
 
