@@ -26,7 +26,7 @@ from api.review.models import Appeal, ManualItem, ReviewItem, SamplingPlan, Trai
 from api.review.privacy import mask_json, mask_result_for, mask_str
 from api.review.sampling import run_plan
 from api.review.schemas import (ManualIn, PlanIn, PlanOut, QueueItem, QueuePage, ReviewDetail, SamplingOut,
-                                SamplingRun, VerdictsIn, utc)
+                                SamplingRun, VerdictsIn, has_nul, utc)
 
 router = APIRouter(prefix="/review", tags=["review"], dependencies=[Depends(service.key_scope)])
 ConversationId = PathParam(description="the conversation id", max_length=64)
@@ -47,6 +47,12 @@ class QueueFilters:
                  order: Literal["asc", "desc"] = "desc") -> None:
         self.__dict__.update(locals())
         del self.__dict__["self"]
+        _refuse_nul(self.__dict__)
+
+
+def _refuse_nul(params: dict) -> None:
+    if has_nul(params):
+        raise ApiError(422, "invalid_request", "query parameters must not contain NUL (%00) characters")
 
 
 def queue_query(session: Session, principal: Principal, f: QueueFilters):  # noqa: ANN201

@@ -19,7 +19,7 @@ from api.deps import get_services, get_session
 from api.errors import ApiError, error_responses
 from api.review import backtest, service, stats
 from api.review.privacy import mask_str
-from api.review.schemas import BacktestIn
+from api.review.schemas import BacktestIn, has_nul
 
 router = APIRouter(tags=["review statistics"], dependencies=[Depends(service.key_scope)])
 STATS_ROLES = frozenset({"qa", "team_lead", "supervisor", "admin"})
@@ -32,6 +32,8 @@ class StatFilters:
                  date_from: datetime | None = Query(None, description="verdict time, ISO date-time"),
                  date_to: datetime | None = Query(None, description="exclusive"),
                  format: Literal["json", "csv"] | None = Query(None, description="csv or json: a download, audited")) -> None:  # noqa: A002
+        if has_nul(team_id):
+            raise ApiError(422, "invalid_request", "query parameters must not contain NUL (%00) characters")
         self.team_id, self.since, self.until = team_id, naive_utc(date_from), naive_utc(date_to)
         self.format = format
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -14,6 +14,28 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(utc)]
+
+
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+class _In(BaseModel):
+    """Request bodies: PostgreSQL text cannot hold NUL characters, so they are refused up front
+    (422) instead of failing in the database (500)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
 
 
 class QueueItem(BaseModel):
@@ -47,7 +69,7 @@ class QueuePage(BaseModel):
     items: list[QueueItem]
 
 
-class PlanIn(BaseModel):
+class PlanIn(_In):
     name: str = Field(min_length=1, max_length=200)
     team_id: str | None = Field(default=None, max_length=100)
     percent: float = Field(ge=0, le=100, description="share sampled per agent per ISO week")
@@ -65,7 +87,7 @@ class PlanOut(PlanIn):
     created_at: UtcDateTime
 
 
-class SamplingRun(BaseModel):
+class SamplingRun(_In):
     plan_id: int
     week: str = Field(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W45")
 
@@ -81,33 +103,33 @@ class SamplingOut(BaseModel):
     assigned: dict[str, int]
 
 
-class VerdictIn(BaseModel):
+class VerdictIn(_In):
     hit_id: str = Field(min_length=1, max_length=200)
     verdict: Literal["confirmed", "rejected"] = Field(description="confirmed 机检正确 / rejected 机检不正确")
     comment: str = Field(default="", max_length=2000)
 
 
-class VerdictsIn(BaseModel):
+class VerdictsIn(_In):
     verdicts: list[VerdictIn] = Field(min_length=1, max_length=500)
 
 
-class ManualIn(BaseModel):
+class ManualIn(_In):
     dimension: str = Field(min_length=1, max_length=100)
     points: float = Field(ge=-100, le=100, description="+ adds, - deducts (final-score points)")
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AppealIn(BaseModel):
+class AppealIn(_In):
     reason: str = Field(min_length=1, max_length=4000)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(_In):
     decision: Literal["approve", "reject", "uphold", "overturn"] = Field(
         description="team lead: approve (forward to QA) / reject; QA: uphold / overturn")
     comment: str = Field(default="", max_length=4000)
 
 
-class BacktestIn(BaseModel):
+class BacktestIn(_In):
     pack_yaml: str = Field(min_length=1, max_length=2_000_000, description="the draft rule pack (YAML)")
     filename: str = Field(default="draft.yaml", pattern=r"^[\w.-]{1,100}\.ya?ml$")
     team_id: str | None = Field(default=None, max_length=100)

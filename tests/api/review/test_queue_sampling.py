@@ -197,3 +197,12 @@ def test_concurrent_readers_queue_each_conversation_once(env):
     with env.services.sessions() as s:
         queued = s.scalars(select(ReviewItem.conversation_id)).all()
     assert sorted(queued) == sorted(ids.values())
+
+
+def test_nul_characters_are_refused_not_500(env):
+    # PostgreSQL text cannot hold NUL: found by schemathesis on PostgreSQL as a 500
+    h = env.headers("admin")
+    r = env.client.post("/api/v1/review/sampling/plans", json={"name": "a\x00b", "percent": 5}, headers=h)
+    assert r.status_code == 422 and "NUL" in r.text
+    assert env.client.get(Q, params={"team_id": "t\x001"}, headers=h).status_code == 422
+    assert env.client.get("/api/v1/review/stats/precision", params={"team_id": "\x00"}, headers=h).status_code == 422
