@@ -17,7 +17,7 @@ from api.review.models import APPEAL_STATUSES, Appeal, ReviewItem
 from api.review.schemas import AppealIn, DecisionIn
 
 router = APIRouter(prefix="/review", tags=["appeals"], dependencies=[Depends(service.key_scope)])
-ConversationId = PathParam(description="the conversation id", max_length=64)
+ConversationId = PathParam(description="the conversation id", max_length=64, pattern=r"^[^\x00]+$")
 
 
 def _appeal(session: Session, principal: Principal, conversation_id: str) -> tuple[ReviewItem, Appeal]:

@@ -29,7 +29,7 @@ from api.review.schemas import (ManualIn, PlanIn, PlanOut, QueueItem, QueuePage,
                                 SamplingRun, VerdictsIn, has_nul, utc)
 
 router = APIRouter(prefix="/review", tags=["review"], dependencies=[Depends(service.key_scope)])
-ConversationId = PathParam(description="the conversation id", max_length=64)
+ConversationId = PathParam(description="the conversation id", max_length=64, pattern=r"^[^\x00]+$")
 Unmask = Query(False, description="show PII unmasked (needs the unmask permission; audited)")
 
 

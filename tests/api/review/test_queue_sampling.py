@@ -206,3 +206,5 @@ def test_nul_characters_are_refused_not_500(env):
     assert r.status_code == 422 and "NUL" in r.text
     assert env.client.get(Q, params={"team_id": "t\x001"}, headers=h).status_code == 422
     assert env.client.get("/api/v1/review/stats/precision", params={"team_id": "\x00"}, headers=h).status_code == 422
+    assert env.client.get("/api/v1/review/conversations/a%00b", headers=h).status_code == 422
+    assert env.client.get("/api/v1/review/conversations/a%00b/appeal", headers=h).status_code == 422
