@@ -239,8 +239,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             rates: dict[str, list[float]] = {}
             cpus: dict[str, list[float]] = {}
-            for executor in ("embedded", "celery") * args.repeat:  # interleaved: drift hits both alike
-                r = service_rate(executor, chats2, args.service_workers, broker, Path(tmp) / f"{executor}{len(rates)}")
+            for run, executor in enumerate(("embedded", "celery") * args.repeat):  # interleaved: drift hits both
+                r = service_rate(executor, chats2, args.service_workers, broker, Path(tmp) / f"run{run}")
                 rate = r["n"] / r["wall"]
                 rates.setdefault(executor, []).append(rate)
                 cpus.setdefault(executor, []).append(r["cpu"] / r["n"] * 1000)
