@@ -60,6 +60,16 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
 
 
 def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _refuse_nul(request: Request, call_next):  # noqa: ANN001, ANN202
+        # PostgreSQL text cannot hold NUL: refuse it at the door with a clear 422 rather than fail
+        # deep inside a query (request bodies are checked by the ingest and the body models)
+        query = request.scope.get("query_string", b"")
+        if "\x00" in request.scope.get("path", "") or b"%00" in query or b"\x00" in query:
+            return JSONResponse(_body("invalid_request", "the URL contains a NUL character (%00); remove it"),
+                                status_code=422)
+        return await call_next(request)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)

@@ -40,9 +40,11 @@ def render_metadata(metadata: dict[str, Any], principal: Principal) -> dict[str,
     return metadata
 
 
-def conversation_summary(conv: Conversation, latest: Result | None) -> ConversationSummary:
-    return ConversationSummary(id=conv.id, external_id=conv.external_id, channel=conv.channel,
-                               agent_id=conv.agent_id, team_id=conv.team_id, customer_id=conv.customer_id,
+def conversation_summary(conv: Conversation, latest: Result | None, principal: Principal) -> ConversationSummary:
+    # a customer id or a client's own id is often a phone number: the metadata filters mask it
+    ids = render_metadata({"customer_id": conv.customer_id, "external_id": conv.external_id}, principal)
+    return ConversationSummary(id=conv.id, external_id=ids["external_id"], channel=conv.channel,
+                               agent_id=conv.agent_id, team_id=conv.team_id, customer_id=ids["customer_id"],
                                started_at=conv.started_at, status=conv.status, error=conv.error,
                                has_audio=conv.audio_path is not None, created_at=conv.created_at,
                                latest=result_summary(latest) if latest is not None else None)

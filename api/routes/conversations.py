@@ -72,7 +72,7 @@ def list_conversations(
                            .limit(limit).offset(offset)).all()
     latest = _latest(session, [r.id for r in rows])
     return ConversationPage(total=total, limit=limit, offset=offset,
-                            items=[conversation_summary(r, latest.get(r.id)) for r in rows])
+                            items=[conversation_summary(r, latest.get(r.id), principal) for r in rows])
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail, responses=error_responses(401, 403, 404),
@@ -83,7 +83,7 @@ def get_conversation(conversation_id: str = ConversationId, principal: Principal
     conv = get_visible(session, principal, conversation_id)
     latest = _latest(session, [conv.id]).get(conv.id)
     job_rows = session.scalars(select(Job).where(Job.conversation_id == conv.id).order_by(Job.id)).all()
-    summary = conversation_summary(conv, latest)
+    summary = conversation_summary(conv, latest, principal)
     return ConversationDetail(**summary.model_dump(), metadata=render_metadata(conv.metadata_ or {}, principal),
                               jobs=[job_out(j) for j in job_rows],
                               result=render_result(latest, principal) if latest is not None else None)

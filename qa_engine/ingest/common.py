@@ -270,6 +270,16 @@ def _relative(value: float | datetime, base: datetime | None) -> float:
     return value
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def build_conversation(
     *,
     conv_id: str,
@@ -286,6 +296,15 @@ def build_conversation(
     source: str | None = None,
 ) -> Conversation:
     """Resolve times, order, indices and duration; raise :class:`Problem` on invalid data."""
+    for u in utterances:
+        if "\x00" in u.raw_text or "\x00" in u.text:
+            # a NUL is never speech; it is a broken export, and databases cannot store it in text
+            raise Problem(*u.where("text"), "contains a NUL character (\\u0000); remove it from the export")
+    for name, value in (("id", conv_id), ("agent_id", agent_id), ("team_id", team_id), ("customer_id", customer_id)):
+        if value is not None and "\x00" in value:
+            raise Problem(record, name, "contains a NUL character (\\u0000); remove it")
+    if metadata and _has_nul(metadata):
+        raise Problem(record, "metadata", "contains a NUL character (\\u0000); remove it")
     kinds = {type(t) for u in utterances for t in (u.start, u.end) if t is not None}
     if float in kinds and datetime in kinds:
         first_kind = None

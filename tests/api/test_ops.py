@@ -171,3 +171,13 @@ def _ancestry() -> set[str]:
     from api.db import _alembic_config
 
     return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def test_nul_in_the_url_or_a_chat_is_a_clear_422(env):
+    h = env.headers("admin")
+    response = env.client.get("/api/v1/conversations", params={"team_id": "\x00"}, headers=h)
+    assert response.status_code == 422 and "NUL" in response.json()["error"]["message"]
+    bad = chat("nul")
+    bad["utterances"][0]["text"] = "订单\u0000还没到"
+    response = env.client.post("/api/v1/conversations/chat", json=bad, headers=h)
+    assert response.status_code == 422 and "NUL" in response.text and "utterances[0].text" in response.text

@@ -264,3 +264,17 @@ def test_undecodable_bytes(tmp_path: Path) -> None:
     assert "UTF-8" in err.message
     err = one_error(write(tmp_path, "x.jsonl", b"\xff\x80\xff\n"))
     assert err.record == "line 1" and "UTF-8" in err.message
+
+
+def test_nul_characters_are_refused_with_the_field(tmp_path):
+    from qa_engine.ingest import IngestError, read_path
+
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps({"id": "n", "channel": "chat", "metadata": {"k": ["\u0000"]},
+                                "utterances": [{"speaker": "agent", "text": "您好"}]}), encoding="utf-8")
+    (error,) = list(read_path(path))
+    assert isinstance(error, IngestError) and error.field == "metadata" and "NUL" in error.message
+    path.write_text(json.dumps({"id": "n", "channel": "chat", "utterances": [{"speaker": "agent", "text": "您\u0000好"}]}),
+                    encoding="utf-8")
+    (error,) = list(read_path(path))
+    assert error.field == "utterances[0].text"

@@ -47,6 +47,16 @@ def test_masked_by_default_everywhere(env):
     assert _audit(env, "unmask") == []
 
 
+def test_customer_ids_that_are_phone_numbers_are_masked_in_lists(env):
+    cid = upload(env, [{**chat("p1"), "customer_id": PHONE}])["p1"]
+    h = env.headers("qa1")
+    listing = env.client.get("/api/v1/conversations", headers=h)
+    assert listing.status_code == 200 and PHONE not in listing.text
+    assert [i["customer_id"] for i in listing.json()["items"] if i["id"] == cid] == [MASKED]
+    detail = env.client.get(f"/api/v1/conversations/{cid}", headers=h)
+    assert PHONE not in detail.text and detail.json()["customer_id"] == MASKED
+
+
 def test_unmask_needs_the_permission_and_is_audited(env):
     cid = upload(env, [bad_chat("b1")])["b1"]
     for path in (f"/api/v1/conversations/{cid}", f"/api/v1/conversations/{cid}/results",
