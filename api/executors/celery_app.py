@@ -73,6 +73,14 @@ def _init_process(**_kwargs) -> None:  # noqa: ANN003
     queues = os.environ.get("QA_WORKER_QUEUES", "analyse,transcribe")
     if "analyse" in queues:
         runner.processor.engine  # noqa: B018 - compile the pack, load the models now
+    if "transcribe" in queues:
+        try:  # load the speech model now; per-call options (agent channel) reuse the loaded model
+            from qa_engine.audio import AudioOptions
+            from qa_engine.audio.transcriber import get_transcriber
+
+            get_transcriber(AudioOptions())
+        except ImportError as exc:  # audio extras missing: transcribe jobs fail with that reason
+            log.warning("speech model not loaded: %s", exc)
 
 
 class SweeperStep(bootsteps.StartStopStep):
