@@ -248,3 +248,36 @@ def test_call_transcribed_on_one_worker_scored_on_another(tmp_path, redis_url):
     assert f"job {by_kind['transcribe']} done" in asr.log.read_text()
     assert f"job {by_kind['score']} done" in analysis.log.read_text()
     assert f"job {by_kind['score']} done" not in asr.log.read_text()
+
+
+def test_job_ids_are_published_only_after_commit(tmp_path, redis_url):
+    """The hook publishes what a transaction inserted once it commits; a rolled-back
+    transaction publishes nothing (its rows do not exist)."""
+    import redis
+
+    from api import jobs
+    from api.executors.publish import install_publisher
+    from api.models import Conversation as ConversationRow
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = make_env(f"sqlite:///{tmp_path / 'qa.db'}", tmp_path, redis_url)
+    publisher = install_publisher(env.services)  # already installed by create_app: the same one
+    assert publisher is env.services._qa_publisher
+
+    def new_conversation(session, cid: str) -> str:  # noqa: ANN001
+        session.add(ConversationRow(id=cid, channel="chat", status="queued", payload=chat(cid)))
+        session.flush()
+        jobs.enqueue(session, cid, "score")
+        session.flush()
+        return cid
+
+    with env.services.sessions() as s:
+        new_conversation(s, "rolled-back")
+        s.rollback()
+    assert publisher.queue_length("analyse") == 0
+    with env.services.sessions() as s:
+        for i in range(9):
+            new_conversation(s, f"c{i}")
+        assert publisher.queue_length("analyse") == 0  # not before the commit
+        s.commit()
+    assert publisher.queue_length("analyse") == 2  # 9 ids, 8 per message
