@@ -70,7 +70,7 @@ class Review(_Strict):
     score_below: float | None = 60
     flag_rules: dict[str, str] = {}  # rule id -> flag code (complaint tendency -> "complaint")
     asr_confidence_below: float | None = 0.6
-    emotion_stage_at_least: Literal["fluctuating", "agitated", "angry"] | None = "agitated"
+    emotion_stage_at_least: Literal["fluctuating", "agitated", "angry"] | None = "angry"
 
 
 class Scorecard(_Strict):
