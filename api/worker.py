@@ -74,6 +74,13 @@ class Worker:
                              max_attempts=s.max_attempts)
         if job is None:
             return False
+        self.process(job)
+        return True
+
+    def process(self, job) -> str:  # noqa: ANN001 - a claimed job row (Job or Claimed)
+        """Run a claimed job under a heartbeat; record a failure on the job (retry with backoff,
+        or failed). Returns done, retry or failed. Shared by the polling worker and Celery."""
+        s = self.settings
         started = time.perf_counter()
         outcome = "done"
         with self._heartbeat(job), self.services.sessions() as session:
@@ -83,10 +90,10 @@ class Worker:
                 session.rollback()
                 permanent = isinstance(exc, PermanentError)
                 message = str(exc) if permanent else f"{type(exc).__name__}: {exc}"
-                outcome = jobs.fail_attempt(session, job, self.owner, message, max_attempts=s.max_attempts,
-                                            base=s.retry_base_seconds, cap=s.retry_max_seconds,
-                                            permanent=permanent)
-                outcome = "retry" if outcome == "queued" else "failed"
+                status = jobs.fail_attempt(session, job, self.owner, message, max_attempts=s.max_attempts,
+                                           base=s.retry_base_seconds, cap=s.retry_max_seconds,
+                                           permanent=permanent)
+                outcome = "retry" if status == "queued" else "failed"
                 log.warning("job %s (%s, attempt %s) %s: %s", job.id, job.kind, job.attempts, outcome, message)
         elapsed = time.perf_counter() - started
         JOB_SECONDS.labels(job.kind).observe(elapsed)
@@ -94,7 +101,7 @@ class Worker:
         log.info("job %s %s", job.id, outcome, extra={"job_id": job.id, "kind": job.kind,
                                                       "conversation_id": job.conversation_id,
                                                       "attempt": job.attempts, "seconds": round(elapsed, 4)})
-        return True
+        return outcome
 
     def drain(self, limit: int = 10_000) -> int:
         """Process runnable jobs until none is left (tests, one-shot batch runs)."""

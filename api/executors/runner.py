@@ -10,7 +10,6 @@ therefore harmless, and the database — not the broker — decides who runs a j
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -20,8 +19,7 @@ from sqlalchemy.orm import Session
 from api import jobs
 from api.db import utcnow
 from api.executors import queue_for
-from api.jobs import Claimed, PermanentError
-from api.metrics import JOB_SECONDS, JOBS_PROCESSED
+from api.jobs import Claimed
 from api.models import Job
 from api.worker import Worker
 
@@ -66,27 +64,10 @@ class JobRunner(Worker):
         if job is None:
             return "skipped", None
         self.last_kind = job.kind
-        started = time.perf_counter()
-        outcome, delay = "done", None
-        with self._heartbeat(job), self.services.sessions() as session:
-            try:
-                self.processor.handle(session, job, self.owner)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job
-                session.rollback()
-                permanent = isinstance(exc, PermanentError)
-                message = str(exc) if permanent else f"{type(exc).__name__}: {exc}"
-                status = jobs.fail_attempt(session, job, self.owner, message, max_attempts=s.max_attempts,
-                                           base=s.retry_base_seconds, cap=s.retry_max_seconds, permanent=permanent)
-                outcome = "retry" if status == "queued" else "failed"
-                if outcome == "retry":
-                    delay = jobs.backoff_seconds(job.attempts, s.retry_base_seconds, s.retry_max_seconds)
-                log.warning("job %s (%s, attempt %s) %s: %s", job.id, job.kind, job.attempts, outcome, message)
-        elapsed = time.perf_counter() - started
-        JOB_SECONDS.labels(job.kind).observe(elapsed)
-        JOBS_PROCESSED.labels(job.kind, outcome).inc()
-        log.info("job %s %s", job.id, outcome, extra={"job_id": job.id, "kind": job.kind,
-                                                      "conversation_id": job.conversation_id,
-                                                      "attempt": job.attempts, "seconds": round(elapsed, 4)})
+        outcome = self.process(job)
+        delay = None
+        if outcome == "retry":
+            delay = jobs.backoff_seconds(job.attempts, s.retry_base_seconds, s.retry_max_seconds)
         return outcome, delay
 
 
