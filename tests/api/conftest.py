@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -49,8 +51,16 @@ def _pg_unreachable() -> str | None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'qa.db'}"
+    with temporary_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def temporary_database(kind: str, directory) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL schema dropped afterwards (skips, saying why,
+    when the server cannot be reached)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'qa.db'}"
         return
     reason = _pg_unreachable()
     if reason:
@@ -60,10 +70,12 @@ def db_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def make_settings(db_url: str, tmp_path, **overrides) -> Settings:

@@ -9,8 +9,6 @@ operation are bounded (QA_SCHEMATHESIS_EXAMPLES, default 12) to keep the suite q
 from __future__ import annotations
 
 import os
-import uuid
-from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,9 +21,8 @@ from api.app import create_app  # noqa: E402
 from api.db import upgrade_to_head  # noqa: E402
 from api.deps import Services  # noqa: E402
 from api.worker import Worker  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
-from tests.api.conftest import PG_URL, Env, _pg_unreachable, make_settings  # noqa: E402
+from tests.api.conftest import Env, make_settings, temporary_database  # noqa: E402
 from tests.api.review.conftest import REVIEW_ANALYZERS  # noqa: E402
 from tests.api.review.helpers import bad_chat, chat  # noqa: E402
 
@@ -44,22 +41,9 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def fuzz_db(request, tmp_path_factory):
-    """Module-scoped twin of tests/api/conftest.py's db_url (one database for all operations)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('fuzzdb') / 'qa.db'}"
-        return
-    reason = _pg_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    """Module-scoped db_url: one database for all operations."""
+    with temporary_database(request.param, tmp_path_factory.mktemp("fuzzdb")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
