@@ -122,23 +122,20 @@ def to_row(r: ScoreResult, settings: Settings, tz: tzinfo, stats: ExtractStats) 
     names = settings.fields
     md = r.metadata
 
-    def seconds(key: str) -> float | None:
+    def parsed(key: str, parse):  # noqa: ANN001, ANN202 - absent is None; unparsable is None and counted
         raw = md.get(key)
         if _absent(raw):
             return None
-        value = _seconds(raw)
+        value = parse(raw)
         if value is None:
             stats.bad_metadata[key] += 1
         return value
 
+    def seconds(key: str) -> float | None:
+        return parsed(key, _seconds)
+
     def flag(key: str) -> bool | None:
-        raw = md.get(key)
-        if _absent(raw):
-            return None
-        value = parse_flag(raw)
-        if value is None:
-            stats.bad_metadata[key] += 1
-        return value
+        return parsed(key, parse_flag)
 
     talk = seconds(names.talk_seconds)
     if talk is None and r.duration is not None and r.duration >= 0:
