@@ -124,23 +124,34 @@ class Env:
         return self.worker.drain()
 
 
-@pytest.fixture
-def env(db_url, tmp_path):
-    settings = make_settings(db_url, tmp_path)
+@contextmanager
+def running_env(db_url: str, tmp_path, users: list[tuple], **overrides) -> Iterator[Env]:
+    """A migrated database, the app on a TestClient and these users: (username, role, kwargs...)."""
+    settings = make_settings(db_url, tmp_path, **overrides)
     services = Services.from_settings(settings)
     upgrade_to_head(services.engine)
     app = create_app(settings, services=services, embedded_worker=False)
-    with TestClient(app) as client:
-        e = Env(client=client, services=services, settings=settings, worker=Worker(services))
-        e.add_user("admin", "admin")
-        e.add_user("qa1", "qa", teams=["t1"])
-        e.add_user("lead1", "team_lead", teams=["t1"])
-        e.add_user("lead2", "team_lead", teams=["t2"])
-        e.add_user("sup12", "supervisor", teams=["t1", "t2"])
-        e.add_user("agent7", "agent", teams=["t1"], agent_id="a7")
-        e.add_user("agent9", "agent", teams=["t2"], agent_id="a9")
+    try:
+        with TestClient(app) as client:
+            e = Env(client=client, services=services, settings=settings, worker=Worker(services))
+            e.app = app
+            for username, role, *options in users:
+                e.add_user(username, role, **(options[0] if options else {}))
+            yield e
+    finally:
+        services.engine.dispose()
+
+
+USERS = [("admin", "admin"), ("qa1", "qa", {"teams": ["t1"]}), ("lead1", "team_lead", {"teams": ["t1"]}),
+         ("lead2", "team_lead", {"teams": ["t2"]}), ("sup12", "supervisor", {"teams": ["t1", "t2"]}),
+         ("agent7", "agent", {"teams": ["t1"], "agent_id": "a7"}),
+         ("agent9", "agent", {"teams": ["t2"], "agent_id": "a9"})]
+
+
+@pytest.fixture
+def env(db_url, tmp_path):
+    with running_env(db_url, tmp_path, USERS) as e:
         yield e
-    services.engine.dispose()
 
 
 def chat(cid: str = "c1", agent: str = "a7", team: str = "t1", **extra) -> dict:

@@ -15,14 +15,10 @@ from hypothesis import HealthCheck, given, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from fastapi.testclient import TestClient  # noqa: E402
 
-from api.app import create_app  # noqa: E402
-from api.db import upgrade_to_head  # noqa: E402
-from api.deps import Services  # noqa: E402
 from api.worker import Worker  # noqa: E402
 
-from tests.api.conftest import Env, make_settings, temporary_database  # noqa: E402
+from tests.api.conftest import running_env, temporary_database  # noqa: E402
 from tests.api.review.conftest import REVIEW_ANALYZERS  # noqa: E402
 from tests.api.review.helpers import bad_chat, chat  # noqa: E402
 
@@ -48,20 +44,13 @@ def fuzz_db(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fuzz_env(fuzz_db, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fuzz")
-    cfg = make_settings(fuzz_db, tmp, analyzers=REVIEW_ANALYZERS)
-    services = Services.from_settings(cfg)
-    upgrade_to_head(services.engine)
-    app = create_app(cfg, services=services, embedded_worker=False)
-    with TestClient(app) as client:
-        env = Env(client=client, services=services, settings=cfg, worker=Worker(services))
-        env.add_user("admin", "admin")
-        r = client.post("/api/v1/conversations/chat", json=[bad_chat("b1"), chat("c1")], headers=env.headers("admin"))
+    with running_env(fuzz_db, tmp_path_factory.mktemp("fuzz"), [("admin", "admin")],
+                     analyzers=REVIEW_ANALYZERS) as env:
+        r = env.client.post("/api/v1/conversations/chat", json=[bad_chat("b1"), chat("c1")],
+                            headers=env.headers("admin"))
         assert r.status_code == 202
-        Worker(services, kinds=("score",)).drain()
-        env.app = app
+        Worker(env.services, kinds=("score",)).drain()
         yield env
-    services.engine.dispose()
 
 
 def test_api_conforms_to_its_schema(fuzz_env):
