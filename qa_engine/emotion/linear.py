@@ -31,11 +31,20 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-def polarity_probabilities(subjective_logit: np.ndarray, valence_logit: np.ndarray) -> np.ndarray:
-    """(negative, neutral, positive) from the two binary heads; see qa_engine.emotion.train."""
+def polarity_probabilities(subjective_logit: np.ndarray, valence_logit: np.ndarray,
+                           emotion_neutral: np.ndarray | None = None, emotion_weight: float = 0.0) -> np.ndarray:
+    """(negative, neutral, positive) from the two binary heads; see qa_engine.emotion.train.
+
+    With ``emotion_weight`` w, p(neutral) = (1 - w)(1 - s) + w p_emotion(neutral): the 7-class
+    emotion head, trained on call-centre lines only, also votes on *whether* a line carries
+    feeling; the direction (positive vs negative) stays with the valence head.
+    """
     s = sigmoid(np.asarray(subjective_logit, dtype=np.float64).ravel())
     v = sigmoid(np.asarray(valence_logit, dtype=np.float64).ravel())
-    return np.stack([s * (1 - v), 1 - s, s * v], axis=1)
+    neutral = 1 - s
+    if emotion_weight and emotion_neutral is not None:
+        neutral = (1 - emotion_weight) * neutral + emotion_weight * np.asarray(emotion_neutral, np.float64).ravel()
+    return np.stack([(1 - neutral) * (1 - v), neutral, (1 - neutral) * v], axis=1)
 
 
 def intensity_of(probability: float, degree: float, exclaims: int) -> float:
@@ -77,6 +86,9 @@ class LinearHeads:
         self.polarity_labels = list(self.config["polarity_labels"])
         self.emotion_labels = list(self.config["emotion_labels"])
         self.dense_scale = float(self.config["dense_scale"])
+        # Artifacts trained before the emotion head voted on neutrality have no such parameter.
+        self.neutral_from_emotion = float(self.config.get("params", {}).get("neutral_from_emotion", 0.0))
+        self.neutral_column = self.emotion_labels.index("neutral")
         # One dict lookup per n-gram serves both vocabularies: term -> k, then k -> joint column
         # and k -> call column through two arrays (-1 where the term is not in that vocabulary).
         # Agent lines are looked up once: agent_of maps k to the k of its "A|" twin, so the
@@ -106,7 +118,9 @@ class LinearHeads:
         ):
             logits = dense @ w[len(vocab.terms):] + b + sparse_dot(indptr, indices, data, w, len(texts))
             out.append(logits)
-        return polarity_probabilities(out[0], out[1]), out[2], cues, degrees
+        emotion_neutral = softmax(out[2])[:, self.neutral_column]
+        return (polarity_probabilities(out[0], out[1], emotion_neutral, self.neutral_from_emotion),
+                out[2], cues, degrees)
 
     def _transform_both(self, grams: list[list[str]], speakers: list[str]):
         """CSR rows for both vocabularies from n-grams without ``A|`` copies (added here)."""

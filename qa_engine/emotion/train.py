@@ -27,9 +27,9 @@ from qa_engine.emotion.base import EMOTIONS, POLARITIES
 from qa_engine.emotion.data import Example, load_callcentre, load_reviews
 from qa_engine.emotion.features import DENSE_NAMES, Featurizer, Vocabulary
 from qa_engine.emotion.lexicon import Lexicon
-from qa_engine.emotion.linear import DEFAULT_DIR, polarity_probabilities
+from qa_engine.emotion.linear import DEFAULT_DIR, polarity_probabilities, softmax
 
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 DEFAULTS = {
     "char_max": 3,
     "use_words": True,
@@ -40,7 +40,18 @@ DEFAULTS = {
     "c_subjective": 10.0,
     "c_emotion": 30.0,
     "emotion_class_weight": "balanced",
-    "callcentre_weight": 12.0,
+    "callcentre_weight": 6.0,
+    # Weigh the call-centre positive and negative lines equally in the valence head. Customers
+    # complain far more than they praise (about 2.3 negative lines per positive one), and with the
+    # call-centre lines up-weighted that imbalance became a prior: short thanks such as 谢了兄弟
+    # or 下次还买你们家的 came out negative. 5-fold CV on the training lines, call polarity
+    # macro-F1: 0.854 -> 0.859 with 3,233 call-centre training lines, 0.892 -> 0.893 with 4,600
+    # (more positive lines shrink the imbalance); review accuracy unchanged.
+    "valence_call_balance": True,
+    # Weight of the emotion head's p(neutral) in the final p(neutral); see
+    # linear.polarity_probabilities. 5-fold CV on the training lines: call polarity macro-F1
+    # 0.893 (0) -> 0.900 (0.5), review accuracy unchanged (direction is untouched).
+    "neutral_from_emotion": 0.5,
     # A "review" speaker indicator for review lines cost 3-4 points of review accuracy for no
     # call-centre gain on the tuning slice, so it is off (kept as an option for experiments).
     "review_domain": False,
@@ -129,6 +140,11 @@ def fit_matrix(params: dict, features: Features, reviews: list[Example], calls: 
     everything = reviews + calls
     opinion = [i for i, r in enumerate(everything) if r.polarity != "neutral"]
     weights = np.array([1.0 if i < len(reviews) else params["callcentre_weight"] for i in opinion])
+    if params.get("valence_call_balance", False):
+        call_labels = [everything[i].polarity for i in opinion if i >= len(reviews)]
+        share = {label: call_labels.count(label) / len(call_labels) for label in ("positive", "negative")}
+        weights = np.array([w if i < len(reviews) else w / (2 * share[everything[i].polarity])
+                            for w, i in zip(weights, opinion)])
     w_v, b_v = _fit_binary(features.x_all[opinion], [everything[i].polarity == "positive" for i in opinion],
                            params["c_valence"], seed, weights)
     # Balanced class weights: rare emotions (surprise, sadness) would otherwise never be predicted.
@@ -142,45 +158,56 @@ def fit_heads(params: dict, reviews: list[Example], calls: list[Example], lexico
     return features, fit_matrix(params, features, reviews, calls)
 
 
-def _dev_bucket(group: str) -> bool:
-    # A second, independent hash: 20 % of training *source lines* (all their variants) for tuning.
-    return int(hashlib.sha256(group.encode("utf-8")).hexdigest(), 16) % 5 == 0
+def _fold_of(group: str, folds: int = 5) -> int:
+    # A second hash, independent of the held-out split: training *source lines* (with all their
+    # variants) fall into ``folds`` tuning folds.
+    return int(hashlib.sha256(group.encode("utf-8")).hexdigest(), 16) % folds
 
 
-def tune(grid: list[dict], base: dict | None = None, log=print) -> list[dict]:
-    """Score parameter sets on dev slices carved out of the *training* data only.
+def tune(grid: list[dict], base: dict | None = None, folds: int = 1, log=print) -> list[dict]:
+    """Score parameter sets by grouped cross-validation on the *training* data only.
 
-    Call-centre dev = 20 % of training source lines; review dev = 20 % of training reviews. The
-    held-out sets used in the model card are never looked at here.
+    Fold k holds out the training source lines (all their variants) and training reviews whose
+    ``_fold_of`` is k; ``folds=1`` scores fold 0 only (a quick 20 % dev slice), ``folds=5`` all
+    five, averaged. The held-out sets used in the model card are never looked at here.
     """
-    from qa_engine.emotion.evaluate import scores
-
     base = {**DEFAULTS, **(base or {})}
     reviews, calls = load_reviews("train"), load_callcentre("train")
-    fit_r = [r for r in reviews if not _dev_bucket(r.group)]
-    dev_r = [r for r in reviews if _dev_bucket(r.group)]
-    fit_c = [r for r in calls if not _dev_bucket(r.group)]
-    dev_c = [r for r in calls if _dev_bucket(r.group)]
-    features = build_features(base, fit_r, fit_c)
-    x_dev_r, _ = features.transform(dev_r, base["dense_scale"])
-    x_dev_c, x_dev_c_emotion = features.transform(dev_c, base["dense_scale"])
+    per_fold: list[list[dict]] = [[] for _ in grid]
+    for k in range(folds):
+        fit_r = [r for r in reviews if _fold_of(r.group) != k]
+        dev_r = [r for r in reviews if _fold_of(r.group) == k]
+        fit_c = [r for r in calls if _fold_of(r.group) != k]
+        dev_c = [r for r in calls if _fold_of(r.group) == k]
+        features = build_features(base, fit_r, fit_c)
+        dev = (features.transform(dev_r, base["dense_scale"])[0], *features.transform(dev_c, base["dense_scale"]))
+        for i, overrides in enumerate(grid):
+            params = {**base, **overrides}
+            per_fold[i].append(_dev_scores(params, fit_matrix(params, features, fit_r, fit_c), dev, dev_r, dev_c))
     results = []
-    for overrides in grid:
-        params = {**base, **overrides}
-        heads = fit_matrix(params, features, fit_r, fit_c)
-        valence_r = np.asarray(x_dev_r @ heads.w_valence) + heads.b_valence
-        review_acc = float(np.mean((valence_r >= 0) == np.array([r.polarity == "positive" for r in dev_r])))
-        pol_c = polarity_probabilities(np.asarray(x_dev_c_emotion @ heads.w_subjective) + heads.b_subjective,
-                                       np.asarray(x_dev_c @ heads.w_valence) + heads.b_valence).argmax(1)
-        emo_c = (np.asarray(x_dev_c_emotion @ heads.w_emotion) + heads.b_emotion).argmax(1)
-        row = {**overrides, "review_dev_accuracy": round(review_acc, 4),
-               "call_dev_polarity_f1": scores([r.polarity for r in dev_c], [POLARITIES[i] for i in pol_c],
-                                              list(POLARITIES))["macro_f1"],
-               "call_dev_emotion_f1": scores([r.emotion for r in dev_c], [EMOTIONS[i] for i in emo_c],
-                                             list(EMOTIONS))["macro_f1"]}
-        log(json.dumps(row))
+    for overrides, rows in zip(grid, per_fold):
+        row = {**overrides, **{key: round(float(np.mean([r[key] for r in rows])), 4) for key in rows[0]}}
+        log(json.dumps(row, ensure_ascii=False))
         results.append(row)
     return results
+
+
+def _dev_scores(params: dict, heads: Heads, dev, dev_r: list[Example], dev_c: list[Example]) -> dict:
+    from qa_engine.emotion.evaluate import scores
+
+    x_dev_r, x_dev_c, x_dev_c_call = dev
+    valence_r = np.asarray(x_dev_r @ heads.w_valence) + heads.b_valence
+    review_acc = float(np.mean((valence_r >= 0) == np.array([r.polarity == "positive" for r in dev_r])))
+    emotion = softmax(np.asarray(x_dev_c_call @ heads.w_emotion) + heads.b_emotion)
+    pol_c = polarity_probabilities(np.asarray(x_dev_c_call @ heads.w_subjective) + heads.b_subjective,
+                                   np.asarray(x_dev_c @ heads.w_valence) + heads.b_valence,
+                                   emotion[:, EMOTIONS.index("neutral")], params["neutral_from_emotion"]).argmax(1)
+    emo_c = emotion.argmax(1)
+    return {"review_dev_accuracy": review_acc,
+            "call_dev_polarity_f1": scores([r.polarity for r in dev_c], [POLARITIES[i] for i in pol_c],
+                                           list(POLARITIES))["macro_f1"],
+            "call_dev_emotion_f1": scores([r.emotion for r in dev_c], [EMOTIONS[i] for i in emo_c],
+                                          list(EMOTIONS))["macro_f1"]}
 
 
 def export(model_dir: Path, params: dict, features: Features, heads: Heads, metrics: dict, data_sha: str) -> None:
