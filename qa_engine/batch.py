@@ -33,6 +33,7 @@ from pathlib import Path
 import click
 
 from qa_engine.pipeline import DEFAULT_PACK, DEFAULT_SCORECARD
+from qa_engine.runner import EXCLUDE_HELP
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 MAX_CRASHES = 2  # a file that kills its worker this many times is reported, not retried forever
@@ -206,7 +207,7 @@ def _record(summary: BatchSummary, outcome: FileOutcome) -> None:
 def _local_executor(path: Path, options: dict) -> int:
     from qa_engine.runner import ScoreRun
 
-    inputs = ScoreRun.inputs(path)
+    inputs = ScoreRun.inputs(path, options.get("exclude", ()))
     if not inputs:
         click.echo(f"error: no conversation files (.json, .jsonl, .csv, audio) under {path}", err=True)
         return EXIT_FAILED
@@ -252,9 +253,10 @@ EXECUTORS["local"] = _local_executor
 @click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the summary as JSON here.")
 @click.option("--wait/--no-wait", default=True, help="celery: wait for the results and summarise (default).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help=EXCLUDE_HELP)
 def batch_command(path: Path, workers: int, out: Path | None, executor: str, rules: Path, scorecard: Path,
                   analyzers: str | None, batch_size: int, progress: bool | None, summary_json: Path | None,
-                  wait: bool) -> None:  # noqa: A002
+                  wait: bool, exclude: tuple[str, ...]) -> None:  # noqa: A002
     """Backfill: score every conversation file under PATH in parallel, resumably, with a summary."""
     runner = EXECUTORS.get(executor)
     if runner is None:
@@ -263,5 +265,5 @@ def batch_command(path: Path, workers: int, out: Path | None, executor: str, rul
     options = dict(workers=workers, out=out, rules=rules, scorecard=scorecard, batch_size=batch_size,
                    analyzers=tuple(a.strip() for a in analyzers.split(",") if a.strip()) if analyzers else None,
                    progress=sys.stderr.isatty() if progress is None else progress, summary_json=summary_json,
-                   wait=wait)
+                   wait=wait, exclude=exclude)
     sys.exit(runner(path, options))

@@ -16,6 +16,7 @@ import click
 
 from qa_engine.pipeline import DEFAULT_PACK, DEFAULT_SCORECARD, Engine, EngineConfig
 from qa_engine.rules.loader import PackErrors
+from qa_engine.runner import EXCLUDE_HELP
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -66,8 +67,10 @@ def main() -> None:
 @click.option("--csv-column", "csv_column", multiple=True, metavar="FIELD=HEADER",
               help="CSV header for a field (conversation_id, speaker, text, timestamp, agent_id, team_id, "
                    "customer_id, channel...), e.g. text=消息内容 (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help=EXCLUDE_HELP)
 def score_command(path: Path, rules: Path, scorecard: Path, analyzers: str | None, fmt: str, out: Path | None,
-                  batch_size: int, progress: bool | None, speaker_map: tuple[str, ...], csv_column: tuple[str, ...]) -> None:
+                  batch_size: int, progress: bool | None, speaker_map: tuple[str, ...], csv_column: tuple[str, ...],
+                  exclude: tuple[str, ...]) -> None:
     """Score a conversation file (JSON, JSONL, CSV, audio) or every such file under a folder.
 
     Prints one JSON object per conversation (JSON Lines), the contract in
@@ -79,7 +82,7 @@ def score_command(path: Path, rules: Path, scorecard: Path, analyzers: str | Non
     read_options = _read_options(speaker_map, csv_column)
     engine = _engine(rules, scorecard, analyzers)
     run = ScoreRun(engine, batch_size=batch_size, read_options=read_options)
-    files = run.inputs(path)
+    files = run.inputs(path, exclude)
     if not files:
         click.echo(f"error: no conversation files (.json, .jsonl, .csv, audio) under {path}", err=True)
         sys.exit(EXIT_FAILED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -35,6 +35,10 @@ class RunSummary:
                 f"{len(self.errors)} failed, {self.seconds:.1f}s ({rate:.0f} conversations/s)")
 
 
+EXCLUDE_HELP = ("Skip files whose name or path under PATH matches this glob, e.g. '*.timeline.json' "
+                "(repeatable).")
+
+
 class ScoreRun:
     def __init__(self, engine: Engine, batch_size: int = 64, read_options: dict | None = None) -> None:
         self.engine = engine
@@ -42,8 +46,8 @@ class ScoreRun:
         self.read_options = read_options or {}  # csv_columns, speaker_map, default_tz for read_path
 
     @staticmethod
-    def inputs(path: Path) -> list[Path]:
-        return iter_inputs(path) if path.is_dir() else [path]
+    def inputs(path: Path, exclude: Sequence[str] = ()) -> list[Path]:
+        return iter_inputs(path, exclude) if path.is_dir() else [path]
 
     def run(self, files: list[Path], *, out_dir: Path | None = None,
             emit: Callable[[ScoreResult], None] | None = None, progress: bool = False,

@@ -131,7 +131,7 @@ def run_celery_backfill(path: Path, options: dict) -> int:
     services = Services.from_settings(settings)
     upgrade_to_head(services.engine)
     install_publisher(services)  # whatever QA_EXECUTOR says: this command chose the broker
-    inputs = ScoreRun.inputs(path)
+    inputs = ScoreRun.inputs(path, options.get("exclude", ()))
     if not inputs:
         click.echo(f"error: no conversation files (.json, .jsonl, .csv, audio) under {path}", err=True)
         return 2

@@ -22,8 +22,9 @@ Decisions:
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import tzinfo
 from pathlib import Path
 
@@ -69,8 +70,12 @@ def supported_extensions() -> frozenset[str]:
     return TEXT_EXTENSIONS | audio_extensions()
 
 
-def iter_inputs(path: Path) -> list[Path]:
-    """Every readable input under ``path`` (a file is returned as is if supported), sorted."""
+def iter_inputs(path: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every readable input under ``path`` (a file is returned as is if supported), sorted.
+
+    ``exclude``: glob patterns (``*.timeline.json``, ``archive/*``) matched against each file's
+    name and its path relative to ``path``; matching files are not inputs.
+    """
     path = Path(path)
     if not path.is_dir():
         return [path] if path.suffix.lower() in supported_extensions() else []
@@ -86,8 +91,15 @@ def iter_inputs(path: Path) -> list[Path]:
                 continue
             if suffix == ".json" and name[: -len(suffix)] in audio_here:
                 continue  # sidecar metadata of an audio file; the audio loader reads it
-            found.append(Path(folder) / name)
+            file = Path(folder) / name
+            if exclude and _excluded(file.relative_to(path).as_posix(), name, exclude):
+                continue
+            found.append(file)
     return sorted(found, key=lambda p: p.relative_to(path).parts)
+
+
+def _excluded(relative: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(relative, p) for p in patterns)
 
 
 def _read_audio(path: Path) -> Iterator[Conversation | IngestError]:

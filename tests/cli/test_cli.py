@@ -58,6 +58,23 @@ def test_folder_with_a_bad_record_scores_the_rest_and_exits_1(inputs, tmp_path):
     assert not list(out.glob("*.partial"))
 
 
+def test_exclude_skips_matching_files_and_keeps_the_rest(inputs, tmp_path):
+    """A folder that also holds non-conversation JSON (answer keys, exports' manifests)."""
+    (inputs / "keys").mkdir()
+    (inputs / "keys" / "one.timeline.json").write_text('{"utterances": []}', encoding="utf-8")
+    proc = qa("score", str(inputs), "--analyzers", "chat_timing", "--exclude", "*.timeline.json",
+              "--exclude", "many.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(line)["conversation_id"] for line in proc.stdout.splitlines()] == ["c1"]
+    proc = qa("score", str(inputs), "--analyzers", "chat_timing", "--exclude", "many.jsonl")
+    assert proc.returncode == 1 and "one.timeline.json" in proc.stderr and "channel" in proc.stderr
+    out = tmp_path / "batch-out"
+    proc = qa("batch", str(inputs), "-n", "1", "--out", str(out), "--analyzers", "chat_timing",
+              "--exclude", "keys/*", "--exclude", "*.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert [f.name for f in out.rglob("*.jsonl")] == ["one.json.results.jsonl"]
+
+
 def test_table_format(inputs):
     proc = qa("score", str(inputs / "one.json"), "--format", "table", "--analyzers", "chat_timing")
     assert proc.returncode == 0 and "c1" in proc.stdout and "使用禁用语" in proc.stdout

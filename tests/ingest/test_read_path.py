@@ -51,6 +51,10 @@ def test_iter_inputs_recursive_sorted_skips_sidecars_and_hidden(tmp_path: Path) 
         "a.json", "b/deep/z.jsonl", "b/x.CSV", "call1.wav", "lonely.mp3.json"]
     assert iter_inputs(root / "a.json") == [root / "a.json"]
     assert iter_inputs(root / "b" / "notes.txt") == []
+    # patterns match a file's name or its path under the root; an explicit file is never excluded
+    assert [p.relative_to(root).as_posix() for p in iter_inputs(root, ["*.json", "b/deep/*"])] == [
+        "b/x.CSV", "call1.wav"]
+    assert iter_inputs(root / "a.json", ["*.json"]) == [root / "a.json"]
 
 
 def test_folder_with_missing_audio_module_reports_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
