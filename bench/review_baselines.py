@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa_engine.emotion.data import load_reviews  # noqa: E402
-from qa_engine.emotion.train import _fold_of, tune  # noqa: E402
+from qa_engine.emotion.train import tuning_fold, tune  # noqa: E402
 
 
 def word_ngrams(max_n: int):
@@ -65,8 +65,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     rows = load_reviews("train")
-    fit = [r for r in rows if _fold_of(r.group) != 0]
-    dev = [r for r in rows if _fold_of(r.group) == 0]
+    fit = [r for r in rows if tuning_fold(r.group) != 0]
+    dev = [r for r in rows if tuning_fold(r.group) == 0]
     y_fit = np.array([r.polarity == "positive" for r in fit])
     y_dev = np.array([r.polarity == "positive" for r in dev])
     texts_fit, texts_dev = [r.text for r in fit], [r.text for r in dev]

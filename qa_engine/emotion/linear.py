@@ -106,7 +106,7 @@ class LinearHeads:
         self.featurizer = Featurizer(Lexicon(), char_max=featurizer["char_max"], use_words=featurizer["use_words"])
 
     def scores(self, texts: list[str], speakers: list[str]):
-        """Polarity probabilities, emotion logits, and per text the cue words and degree."""
+        """Polarity probabilities, emotion probabilities, and per text the cue words and degree."""
         grams, dense, cues, degrees = self.featurizer.batch(texts, speakers, agent_prefix=False)
         dense = dense * self.dense_scale
         out = []
@@ -118,9 +118,9 @@ class LinearHeads:
         ):
             logits = dense @ w[len(vocab.terms):] + b + sparse_dot(indptr, indices, data, w, len(texts))
             out.append(logits)
-        emotion_neutral = softmax(out[2])[:, self.neutral_column]
-        return (polarity_probabilities(out[0], out[1], emotion_neutral, self.neutral_from_emotion),
-                out[2], cues, degrees)
+        emotion = softmax(out[2])
+        return (polarity_probabilities(out[0], out[1], emotion[:, self.neutral_column], self.neutral_from_emotion),
+                emotion, cues, degrees)
 
     def _transform_both(self, grams: list[list[str]], speakers: list[str]):
         """CSR rows for both vocabularies from n-grams without ``A|`` copies (added here)."""
@@ -177,7 +177,7 @@ class LinearSentimentModel(SentimentModel):
             p, e, c, d = self.heads.scores(texts[start : start + self.batch_size],
                                            speakers[start : start + self.batch_size])
             pol.append(p)
-            emo.append(softmax(e))
+            emo.append(e)
             cues.extend(c)
             degrees.extend(d)
         if not texts:

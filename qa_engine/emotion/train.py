@@ -158,7 +158,7 @@ def fit_heads(params: dict, reviews: list[Example], calls: list[Example], lexico
     return features, fit_matrix(params, features, reviews, calls)
 
 
-def _fold_of(group: str, folds: int = 5) -> int:
+def tuning_fold(group: str, folds: int = 5) -> int:
     # A second hash, independent of the held-out split: training *source lines* (with all their
     # variants) fall into ``folds`` tuning folds.
     return int(hashlib.sha256(group.encode("utf-8")).hexdigest(), 16) % folds
@@ -168,17 +168,17 @@ def tune(grid: list[dict], base: dict | None = None, folds: int = 1, log=print) 
     """Score parameter sets by grouped cross-validation on the *training* data only.
 
     Fold k holds out the training source lines (all their variants) and training reviews whose
-    ``_fold_of`` is k; ``folds=1`` scores fold 0 only (a quick 20 % dev slice), ``folds=5`` all
+    ``tuning_fold`` is k; ``folds=1`` scores fold 0 only (a quick 20 % dev slice), ``folds=5`` all
     five, averaged. The held-out sets used in the model card are never looked at here.
     """
     base = {**DEFAULTS, **(base or {})}
     reviews, calls = load_reviews("train"), load_callcentre("train")
     per_fold: list[list[dict]] = [[] for _ in grid]
     for k in range(folds):
-        fit_r = [r for r in reviews if _fold_of(r.group) != k]
-        dev_r = [r for r in reviews if _fold_of(r.group) == k]
-        fit_c = [r for r in calls if _fold_of(r.group) != k]
-        dev_c = [r for r in calls if _fold_of(r.group) == k]
+        fit_r = [r for r in reviews if tuning_fold(r.group) != k]
+        dev_r = [r for r in reviews if tuning_fold(r.group) == k]
+        fit_c = [r for r in calls if tuning_fold(r.group) != k]
+        dev_c = [r for r in calls if tuning_fold(r.group) == k]
         features = build_features(base, fit_r, fit_c)
         dev = (features.transform(dev_r, base["dense_scale"])[0], *features.transform(dev_c, base["dense_scale"]))
         for i, overrides in enumerate(grid):
